@@ -1,0 +1,107 @@
+import { openSync, readSync, closeSync, statSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { ImgxError, q } from "../core/errors.ts";
+import { parseDockerReference, type DockerReference } from "../core/reference.ts";
+
+export type LocalKind = "oci" | "oci-archive" | "docker-archive";
+export type TransportRef =
+  | { kind: "docker"; ref: DockerReference; input: string }
+  | { kind: LocalKind; path: string; name?: string; input: string };
+
+const PREFIXES: LocalKind[] = ["oci", "oci-archive", "docker-archive"];
+
+/**
+ * Parses a transport reference: `docker://REF`, `oci:DIR[:name]`, `oci-archive:FILE[:name]`,
+ * `docker-archive:FILE[:name]`, a bare path (sniffed by content), or a bare registry reference.
+ * `forWrite` allows bare paths that do not exist yet; `defaultLocal` says what a new bare path becomes.
+ */
+export function parseTransportRef(input: string, opts: { forWrite?: boolean; defaultLocal?: LocalKind } = {}): TransportRef {
+  if (input.startsWith("docker://")) return { kind: "docker", ref: parseDockerReference(input.slice(9)), input };
+  for (const p of PREFIXES) {
+    if (input.startsWith(`${p}:`)) {
+      const { path, name } = splitPathName(input.slice(p.length + 1));
+      if (!path) throw new ImgxError("BAD_REFERENCE", `Cannot parse ${q(input)}: ${p}: needs a path`);
+      return { kind: p, path, name, input };
+    }
+  }
+  const local = looksLikePath(input);
+  if (local) {
+    const sniffed = sniffPath(input);
+    if (sniffed) return { kind: sniffed, path: input, input };
+    if (existsSync(input) && !opts.forWrite)
+      throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(input)}: not an OCI layout (no oci-layout file) or an image tarball (no manifest.json or index.json)`);
+    if (opts.forWrite) return { kind: opts.defaultLocal ?? guessKindFromName(input), path: input, input };
+    throw new ImgxError("NOT_FOUND", `Cannot read ${q(input)}: no such file or directory`);
+  }
+  return { kind: "docker", ref: parseDockerReference(input), input };
+}
+
+/** `path[:name]` split on the last colon when what follows looks like a name, not a path (keeps `C:\` and `a:b/c` intact). */
+function splitPathName(s: string): { path: string; name?: string } {
+  const i = s.lastIndexOf(":");
+  if (i <= 0) return { path: s };
+  const after = s.slice(i + 1);
+  // a name may itself be "repo:tag"; split at the first colon that follows the last path separator
+  const slash = s.lastIndexOf("/", i);
+  const firstColonAfterSlash = s.indexOf(":", slash + 1);
+  const cut = firstColonAfterSlash > 0 ? firstColonAfterSlash : i;
+  if (!after) return { path: s.slice(0, i) };
+  return { path: s.slice(0, cut), name: s.slice(cut + 1) || undefined };
+}
+
+function looksLikePath(s: string): boolean {
+  if (s.startsWith("/") || s.startsWith("./") || s.startsWith("../") || s === "." || s === "..") return true;
+  if (/\.(tar|tgz|tar\.gz)$/.test(s)) return true;
+  if (existsSync(s)) return true;
+  // a registry reference has a lowercase name; anything else that isn't a reference is a path
+  try {
+    parseDockerReference(s);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function guessKindFromName(p: string): LocalKind {
+  return /\.(tar|tgz|tar\.gz)$/.test(p) ? "docker-archive" : "oci";
+}
+
+/** Detects what a local path holds: OCI layout dir, OCI archive, or docker-save tarball (either format). */
+export function sniffPath(p: string): LocalKind | undefined {
+  let st;
+  try {
+    st = statSync(p);
+  } catch {
+    return undefined;
+  }
+  if (st.isDirectory()) return existsSync(join(p, "oci-layout")) ? "oci" : undefined;
+  if (!st.isFile()) return undefined;
+  const names = firstTarNames(p, 1_000_000);
+  if (names.has("manifest.json")) return "docker-archive"; // includes Docker 25+ (OCI layout + manifest.json)
+  if (names.has("index.json") || names.has("oci-layout")) return "oci-archive";
+  return undefined;
+}
+
+/** Reads tar headers only (seeking over bodies, so cheap even for GiB archives) to list entry names. */
+function firstTarNames(p: string, max: number): Set<string> {
+  const out = new Set<string>();
+  const fd = openSync(p, "r");
+  try {
+    const hdr = Buffer.alloc(512);
+    let off = 0;
+    for (let n = 0; n < max * 4 && out.size < max; n++) {
+      if (readSync(fd, hdr, 0, 512, off) !== 512) break;
+      if (hdr.every((b) => b === 0)) break;
+      const name = hdr.toString("latin1", 0, 100).replace(/\0.*$/s, "");
+      const prefix = hdr.toString("latin1", 345, 500).replace(/\0.*$/s, "");
+      const size = parseInt(hdr.toString("latin1", 124, 136).replace(/\0.*$/s, "").trim() || "0", 8);
+      if (!Number.isFinite(size)) break;
+      const full = (prefix ? `${prefix}/${name}` : name).replace(/^\.\//, "");
+      out.add(full);
+      off += 512 + Math.ceil(size / 512) * 512;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+import type { Digest } from "../core/digest.ts";
+import type { Compression, Family } from "../core/media-types.ts";
+import type { Descriptor, Parsed } from "../core/manifest.ts";
+
+/** A top-level image (manifest or index) a source offers, with the names it carries there. */
+export interface SourceImage {
+  descriptor: Descriptor;
+  /** Full references ("app:1.2", "host/repo:tag") or bare tags ("1.2"), as the source stores them. */
+  names: string[];
+}
+
+export interface ManifestData {
+  descriptor: Descriptor;
+  /** Exactly the bytes stored or served; never re-serialised. */
+  bytes: Uint8Array;
+  parsed: Parsed;
+}
+
+export interface ImageSource {
+  /** Human-readable name for messages, e.g. `docker-archive:save.tar`. */
+  readonly label: string;
+  /** The images the reference selects: one when it names a tag or digest, possibly several otherwise. */
+  images(): Promise<SourceImage[]>;
+  /** Manifest or index bytes for a descriptor from images() or from an index; verified against desc. */
+  manifest(desc: Descriptor): Promise<ManifestData>;
+  /**
+   * A blob's bytes from `offset` on. Not verified here: the copy pipeline's verify stream is the
+   * only hasher. Throws BLOB_UNKNOWN (naming the blob) when the source lacks it.
+   */
+  blob(desc: Descriptor, offset?: number): Promise<ReadableStream<Uint8Array>>;
+  /** Registry sources only: where blobs can be cross-mounted from. */
+  readonly mountFrom?: { registry: string; repository: string };
+  close(): Promise<void>;
+}
+
+export interface SinkCaps {
+  /** Blobs the sink can take at once (a tar stream takes 1). */
+  maxConcurrentWrites: number;
+  /** Whether an index can be stored (docker-archive holds one image per name). */
+  acceptsIndex: boolean;
+  /** A tar entry header needs its size before the body: bodies of unknown size get spooled. */
+  needsKnownSize: boolean;
+  /** Manifest family the format requires; undefined keeps what the source has. */
+  family?: Family;
+  /** Layer compression the format requires; undefined keeps what the source has. */
+  layerCompression?: Compression;
+  /** Several top-level images in one destination (OCI layout, docker-archive with several tags). */
+  multiImage: boolean;
+}
+
+/** A blob on its way into a sink. */
+export interface BlobInput {
+  mediaType: string;
+  /** Known in advance when bytes are copied unchanged; unknown for recompressed layers. */
+  digest?: Digest;
+  size?: number;
+  stream: ReadableStream<Uint8Array>;
+  /**
+   * The verified digest and size; valid only once `stream` ended without error. The stream errors
+   * instead of ending when the bytes do not match, so a sink that commits only after a clean end
+   * never commits a bad blob.
+   */
+  result(): { digest: Digest; size: number };
+}
+
+export interface ImageSink {
+  readonly label: string;
+  readonly caps: SinkCaps;
+  hasBlob(desc: Descriptor): Promise<boolean>;
+  /** Consumes `blob.stream` to its end and stores it under `blob.result().digest`. */
+  putBlob(blob: BlobInput): Promise<void>;
+  /** Registry sinks only: cross-repository mount; false means "upload it instead". */
+  mountBlob?(desc: Descriptor, from: { registry: string; repository: string }): Promise<boolean>;
+  /**
+   * Stores a manifest or index (exact bytes). `names` is non-empty only for top-level images: the
+   * full references or bare tags to record (see SourceImage.names).
+   */
+  putManifest(desc: Descriptor, bytes: Uint8Array, names: string[]): Promise<void>;
+  /** Atomic finish: index.json / manifest.json / tar trailer written last, temp path renamed. */
+  commit(): Promise<void>;
+  /** Leaves the destination as it was before. */
+  abort(): Promise<void>;
+}
+
+/** Options every transport may read; registry ones are ignored by local transports. */
+export interface TransportOptions {
+  /** Fail if the destination exists (convert) instead of adding to it (OCI layout). */
+  overwrite?: boolean;
+  registry?: RegistryOptions;
+}
+
+export interface RegistryOptions {
+  tlsVerify?: boolean;
+  plainHttp?: boolean;
+  caFile?: string;
+  username?: string;
+  password?: string;
+  registryToken?: string;
+  debug?: (line: string) => void;
+  retries?: number;
+  timeoutMs?: number;
+  chunkSize?: number;
+  uploadMode?: "auto" | "monolithic" | "chunked";
+  concurrency?: number;
+}
