@@ -1,0 +1,114 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import type { Digest } from "../core/digest.ts";
+import { ImgxError, q } from "../core/errors.ts";
+import type { Descriptor } from "../core/manifest.ts";
+import type { Compression } from "../core/media-types.ts";
+import type { BlobInput, ImageSink, ImageSource } from "../transports/types.ts";
+import type { BlobState, EventSink } from "./events.ts";
+import { compressStream, decompressStream, verifyStream } from "./streams.ts";
+
+export interface BlobPlan {
+  src: Descriptor;
+  /** Media type to record in the output. */
+  mediaType: string;
+  /** Present when the bytes change form: from → to, and the uncompressed digest to check (diff_id). */
+  recompress?: { from: Compression; to: Compression; diffId?: Digest };
+}
+
+export interface MovedBlob {
+  desc: Descriptor;
+  state: BlobState;
+}
+
+/**
+ * Moves one blob from source to sink in a single pass: read → verify (hash) → optional
+ * decompress/verify diff_id/compress/hash → sink. Skips blobs the sink has, mounts when it can.
+ */
+export async function moveBlob(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }): Promise<MovedBlob> {
+  const started = performance.now();
+  const { src } = plan;
+  const knownOut: Descriptor | undefined = !plan.recompress
+    ? { ...src, mediaType: plan.mediaType }
+    : plan.recompress.to === "none" && plan.recompress.diffId
+      ? { mediaType: plan.mediaType, digest: plan.recompress.diffId, size: -1 }
+      : undefined;
+  const done = (desc: Descriptor, state: BlobState): MovedBlob => {
+    emit({ type: "blob-done", digest: src.digest, size: desc.size, mediaType: desc.mediaType, state, outDigest: desc.digest, seconds: (performance.now() - started) / 1000 });
+    return { desc, state };
+  };
+  if (knownOut && knownOut.size >= 0 && (await sink.hasBlob(knownOut))) return done(knownOut, "exists");
+  if (knownOut && knownOut.size >= 0 && mountFrom && sink.mountBlob && (await sink.mountBlob(knownOut, mountFrom))) return done(knownOut, "mounted");
+
+  emit({ type: "blob-start", digest: src.digest, size: src.size, mediaType: plan.mediaType });
+  let moved = 0;
+  let lastEmit = 0;
+  const onBytes = (n: number) => {
+    moved += n;
+    const now = performance.now();
+    if (now - lastEmit > 100 || moved === src.size) {
+      lastEmit = now;
+      emit({ type: "blob-progress", digest: src.digest, bytes: moved, size: src.size });
+    }
+  };
+  const what = `blob ${src.digest} from ${source.label}`;
+  const v = verifyStream(src, what, onBytes);
+  let stream = (await source.blob(src)).pipeThrough(v.stream);
+  let result = v.result;
+  if (plan.recompress) {
+    const { from, to, diffId } = plan.recompress;
+    const d = decompressStream(from);
+    if (d) stream = stream.pipeThrough(d);
+    const u = verifyStream({ digest: diffId }, `uncompressed ${what} (diff_id)`);
+    stream = stream.pipeThrough(u.stream);
+    result = u.result;
+    const c = compressStream(to);
+    if (c) {
+      const out = verifyStream({}, `compressed ${what}`);
+      stream = stream.pipeThrough(c).pipeThrough(out.stream);
+      result = out.result;
+    }
+  }
+  const input: BlobInput = {
+    mediaType: plan.mediaType,
+    digest: plan.recompress ? (plan.recompress.to === "none" ? plan.recompress.diffId : undefined) : src.digest,
+    size: plan.recompress ? undefined : src.size,
+    stream,
+    result,
+  };
+  if (input.size === undefined && sink.caps.needsKnownSize) {
+    const spooled = await spool(input);
+    try {
+      await sink.putBlob(spooled.input);
+    } finally {
+      await spooled.cleanup();
+    }
+    const r = spooled.input.result();
+    return done({ mediaType: plan.mediaType, digest: r.digest, size: r.size }, "copied");
+  }
+  await sink.putBlob(input);
+  const r = input.result();
+  return done({ mediaType: plan.mediaType, digest: r.digest, size: r.size }, "copied");
+}
+
+/** Writes a stream of unknown size to a temp file (hashing on the way) so a tar sink can get its size first. */
+async function spool(input: BlobInput): Promise<{ input: BlobInput; cleanup: () => Promise<void> }> {
+  const path = join(tmpdir(), `imgx-spool-${process.pid}-${crypto.randomUUID()}`);
+  const cleanup = () => rm(path, { force: true });
+  try {
+    const w = Bun.file(path).writer();
+    for await (const chunk of input.stream) w.write(chunk);
+    await w.end();
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  // Hashed on the way in; the spool file is ours and short-lived, so it is not hashed again.
+  const r = input.result();
+  return { input: { mediaType: input.mediaType, digest: r.digest, size: r.size, stream: Bun.file(path).stream(), result: () => r }, cleanup };
+}
+
+export function missingBlobError(desc: Descriptor, where: string): ImgxError {
+  return new ImgxError("BLOB_UNKNOWN", `Cannot copy blob ${q(desc.digest)}: not found in ${where}`);
+}

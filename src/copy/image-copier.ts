@@ -1,0 +1,120 @@
+import { ImgxError, q } from "../core/errors.ts";
+import { encodeJson, MAX_CONFIG_BYTES } from "../core/json.ts";
+import { parseConfigBytes, type Descriptor, type ImageConfig, type ImageManifest } from "../core/manifest.ts";
+import { MT, familyOf, layerCompression, manifestMediaType, type Compression, type Family } from "../core/media-types.ts";
+import { sha256Bytes } from "../core/digest.ts";
+import type { ImageSink, ImageSource, ManifestData } from "../transports/types.ts";
+import { moveBlob, type BlobPlan, type MovedBlob } from "./blob-mover.ts";
+import { convertConfigType, convertLayerType } from "./convert-types.ts";
+import type { EventSink } from "./events.ts";
+import { Limiter, SingleFlight } from "./limit.ts";
+import { readAllBounded, verifyStream } from "./streams.ts";
+
+export interface CopyContext {
+  source: ImageSource;
+  sink: ImageSink;
+  emit: EventSink;
+  /** Manifest family to write; undefined keeps each manifest's own. */
+  family?: Family;
+  /** Layer compression to write; undefined keeps each layer's own. */
+  compress?: Compression;
+  mountFrom?: { registry: string; repository: string };
+  limiter: Limiter;
+  blobs: SingleFlight<MovedBlob>;
+}
+
+const IMAGE_CONFIG_TYPES = [MT.dockerConfig, MT.ociConfig] as string[];
+
+/** Copies one image manifest: its config and layers (in parallel, each once), then the manifest itself. */
+export async function copyManifest(ctx: CopyContext, data: ManifestData, names: string[]): Promise<Descriptor> {
+  if (data.parsed.kind !== "manifest") throw new ImgxError("BAD_MANIFEST", `Cannot copy ${data.descriptor.digest}: expected an image manifest`);
+  const m = data.parsed.manifest;
+  const srcFamily = familyOf(data.parsed.mediaType);
+  const family = ctx.family ?? srcFamily;
+  const isImage = IMAGE_CONFIG_TYPES.includes(m.config.mediaType);
+  const config = isImage ? await readConfig(ctx, m.config) : undefined;
+  const configOut = { ...m.config, mediaType: convertConfigType(m.config.mediaType, family) };
+  if (config && config.diff_ids.length !== m.layers.length && layersChangeForm(ctx, m))
+    throw new ImgxError("BAD_MANIFEST", `Cannot convert ${data.descriptor.digest}: ${m.layers.length} layers but ${config.diff_ids.length} rootfs.diff_ids in its config`);
+
+  const configMove = config
+    ? ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => putBytes(ctx, config.bytes, configOut)))
+    : ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => moveBlob(ctx.source, ctx.sink, { src: m.config, mediaType: configOut.mediaType }, ctx.emit, ctx.mountFrom)));
+  const layerMoves = m.layers.map((l, i) => {
+    const plan = planLayer(ctx, l, family, config?.diff_ids[i]);
+    const key = `${l.digest}>${plan.recompress?.to ?? "keep"}`;
+    return ctx.blobs.do(key, () => ctx.limiter.run(() => moveBlob(ctx.source, ctx.sink, plan, ctx.emit, ctx.mountFrom)));
+  });
+  const [cfg, ...layers] = await Promise.all([configMove, ...layerMoves]);
+
+  const outLayers = layers.map((r, i) => withExtras(r!.desc, m.layers[i]!));
+  const outConfig = withExtras(cfg!.desc, m.config);
+  const changed = family !== srcFamily || !sameDesc(outConfig, m.config) || outLayers.some((l, i) => !sameDesc(l, m.layers[i]!));
+  const bytes = changed ? encodeJson(rebuildManifest(m, family, outConfig, outLayers)) : data.bytes;
+  const desc: Descriptor = {
+    mediaType: changed ? manifestMediaType(family) : data.parsed.mediaType,
+    digest: changed ? sha256Bytes(bytes) : data.descriptor.digest,
+    size: bytes.byteLength,
+  };
+  if (data.descriptor.platform) desc.platform = data.descriptor.platform;
+  else if (config) desc.platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  await ctx.sink.putManifest(desc, bytes, names);
+  ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names });
+  return desc;
+}
+
+function layersChangeForm(ctx: CopyContext, m: ImageManifest): boolean {
+  return ctx.compress !== undefined && m.layers.some((l) => layerCompression(l.mediaType) !== undefined && layerCompression(l.mediaType) !== ctx.compress);
+}
+
+function planLayer(ctx: CopyContext, l: Descriptor, family: Family, diffId: Descriptor["digest"] | undefined): BlobPlan {
+  const from = layerCompression(l.mediaType);
+  // Foreign layers (with urls) are not ours to fetch or change; unknown types are copied as they are.
+  if (from === undefined || l.urls?.length || ctx.compress === undefined || ctx.compress === from)
+    return { src: l, mediaType: convertLayerType(l.mediaType, family, undefined) };
+  if (!diffId) throw new ImgxError("BAD_MANIFEST", `Cannot recompress layer ${q(l.digest)}: its config lists no diff_id for it`);
+  return { src: l, mediaType: convertLayerType(l.mediaType, family, ctx.compress), recompress: { from, to: ctx.compress, diffId } };
+}
+
+async function readConfig(ctx: CopyContext, desc: Descriptor): Promise<ImageConfig & { bytes: Uint8Array; diff_ids: Descriptor["digest"][] }> {
+  const what = `config ${desc.digest} from ${ctx.source.label}`;
+  const v = verifyStream(desc, what);
+  const bytes = await readAllBounded((await ctx.source.blob(desc)).pipeThrough(v.stream), MAX_CONFIG_BYTES, what);
+  const config = parseConfigBytes(bytes, what, MAX_CONFIG_BYTES);
+  return { ...config, bytes, diff_ids: config.rootfs.diff_ids };
+}
+
+async function putBytes(ctx: CopyContext, bytes: Uint8Array, desc: Descriptor): Promise<MovedBlob> {
+  const started = performance.now();
+  let state: MovedBlob["state"] = "exists";
+  if (!(await ctx.sink.hasBlob(desc))) {
+    if (ctx.mountFrom && ctx.sink.mountBlob && (await ctx.sink.mountBlob(desc, ctx.mountFrom))) state = "mounted";
+    else {
+      await ctx.sink.putBlob({ mediaType: desc.mediaType, digest: desc.digest, size: desc.size, stream: new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), result: () => ({ digest: desc.digest, size: desc.size }) });
+      state = "copied";
+    }
+  }
+  ctx.emit({ type: "blob-done", digest: desc.digest, size: desc.size, mediaType: desc.mediaType, state, outDigest: desc.digest, seconds: (performance.now() - started) / 1000 });
+  return { desc, state };
+}
+
+function withExtras(out: Descriptor, orig: Descriptor): Descriptor {
+  const d: Descriptor = { mediaType: out.mediaType, digest: out.digest, size: out.size };
+  if (orig.urls) d.urls = orig.urls;
+  if (orig.annotations) d.annotations = orig.annotations;
+  return d;
+}
+
+function sameDesc(a: Descriptor, b: Descriptor): boolean {
+  return a.digest === b.digest && a.size === b.size && a.mediaType === b.mediaType;
+}
+
+function rebuildManifest(m: ImageManifest, family: Family, config: Descriptor, layers: Descriptor[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { schemaVersion: 2, mediaType: manifestMediaType(family) };
+  if (family === "oci" && m.artifactType) out.artifactType = m.artifactType;
+  out.config = config;
+  out.layers = layers;
+  if (family === "oci" && m.subject) out.subject = m.subject;
+  if (m.annotations) out.annotations = m.annotations;
+  return out;
+}

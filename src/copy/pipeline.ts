@@ -1,0 +1,82 @@
+import type { Digest } from "../core/digest.ts";
+import { ImgxError } from "../core/errors.ts";
+import type { Compression, Family } from "../core/media-types.ts";
+import type { ImageSink, ImageSource } from "../transports/types.ts";
+import type { BlobState, CopyEvent, EventSink } from "./events.ts";
+import { copyTop } from "./index-copier.ts";
+import { Limiter, SingleFlight } from "./limit.ts";
+import type { MovedBlob } from "./blob-mover.ts";
+import type { PlatformChoice } from "./select.ts";
+
+export interface CopyOptions {
+  platforms: PlatformChoice;
+  /** Layer compression to write; "keep" (default) leaves layers as they are unless the sink requires a form. */
+  compress?: Compression | "keep";
+  /** Manifest family to write; default: what the sink requires, else what the source has. */
+  format?: Family;
+  /** Names for the copied image; default: the names the source gives it. */
+  names?: string[];
+  concurrency?: number;
+  /** Repository to try cross-mounting blobs from (same registry); default: the source's own. */
+  mountFrom?: { registry: string; repository: string };
+  onEvent?: EventSink;
+}
+
+export interface CopyResult {
+  images: { digest: Digest; mediaType: string; names: string[] }[];
+  bytes: number;
+  blobs: Record<BlobState, number>;
+  seconds: number;
+}
+
+/**
+ * The one copy pipeline behind pull, push, convert and copy: every image the source offers goes
+ * to the sink, each blob streamed once while it is hashed; the sink commits only if all succeeded.
+ */
+export async function copyImages(source: ImageSource, sink: ImageSink, opts: CopyOptions): Promise<CopyResult> {
+  const started = performance.now();
+  const result: CopyResult = { images: [], bytes: 0, blobs: { copied: 0, exists: 0, mounted: 0 }, seconds: 0 };
+  const emit = (e: CopyEvent) => {
+    if (e.type === "blob-done") {
+      result.blobs[e.state]++;
+      if (e.state === "copied") result.bytes += e.size;
+    }
+    opts.onEvent?.(e);
+  };
+  const forced = sink.caps.layerCompression;
+  if (forced !== undefined && opts.compress && opts.compress !== "keep" && opts.compress !== forced)
+    throw new ImgxError("USAGE", `Cannot use --compress ${opts.compress} with ${sink.label}: that format stores ${forced === "none" ? "uncompressed" : forced} layers`);
+  if (opts.format && sink.caps.family && opts.format !== sink.caps.family)
+    throw new ImgxError("USAGE", `Cannot use --format ${opts.format} with ${sink.label}: that format stores ${sink.caps.family} manifests`);
+  const ctx = {
+    source,
+    sink,
+    emit,
+    family: opts.format ?? sink.caps.family,
+    compress: forced ?? (opts.compress === "keep" ? undefined : opts.compress),
+    mountFrom: opts.mountFrom ?? source.mountFrom,
+    limiter: new Limiter(Math.max(1, Math.min(opts.concurrency ?? 6, sink.caps.maxConcurrentWrites))),
+    blobs: new SingleFlight<MovedBlob>(),
+  };
+  try {
+    const images = await source.images();
+    if (images.length === 0) throw new ImgxError("NOT_FOUND", `Cannot copy from ${source.label}: it holds no images`);
+    if (images.length > 1 && (!sink.caps.multiImage || opts.names?.length)) {
+      const list = images.map((i) => i.names[0] ?? i.descriptor.digest).join(", ");
+      throw new ImgxError("USAGE", `Cannot copy ${images.length} images from ${source.label} to ${sink.label}: name one of ${list}`);
+    }
+    for (const img of images) {
+      const data = await source.manifest(img.descriptor);
+      const names = opts.names?.length ? opts.names : img.names;
+      const desc = await copyTop(ctx, data, names, opts.platforms);
+      result.images.push({ digest: desc.digest, mediaType: desc.mediaType, names });
+    }
+    await sink.commit();
+  } catch (e) {
+    await sink.abort().catch(() => {});
+    throw e;
+  }
+  result.seconds = (performance.now() - started) / 1000;
+  emit({ type: "summary", images: result.images, bytes: result.bytes, blobs: result.blobs, seconds: result.seconds });
+  return result;
+}

@@ -1,0 +1,69 @@
+import { DigestCounter, type Digest } from "../core/digest.ts";
+import { ImgxError, q } from "../core/errors.ts";
+import type { Compression } from "../core/media-types.ts";
+
+/**
+ * The one hasher of a blob's bytes: passes chunks through, counts and hashes them, and errors the
+ * stream (instead of closing it) when the digest or size differs from `expected`. Sinks that commit
+ * only on a clean end therefore never commit a bad blob.
+ */
+export function verifyStream(
+  expected: { digest?: Digest; size?: number },
+  what: string,
+  onBytes?: (n: number) => void,
+): { stream: TransformStream<Uint8Array, Uint8Array>; result: () => { digest: Digest; size: number } } {
+  const h = new DigestCounter();
+  let final: { digest: Digest; size: number } | undefined;
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      h.update(chunk);
+      if (expected.size !== undefined && h.size > expected.size)
+        throw new ImgxError("SIZE_MISMATCH", `Cannot accept ${what}: more than the expected ${expected.size} bytes`);
+      onBytes?.(chunk.byteLength);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      const digest = h.digest();
+      if (expected.size !== undefined && h.size !== expected.size)
+        throw new ImgxError("SIZE_MISMATCH", `Cannot accept ${what}: expected ${expected.size} bytes, got ${h.size} (truncated?)`);
+      if (expected.digest !== undefined && digest !== expected.digest)
+        throw new ImgxError("DIGEST_MISMATCH", `Cannot accept ${what}: content has digest ${q(digest)}, expected ${q(expected.digest)}`);
+      final = { digest, size: h.size };
+    },
+  });
+  return {
+    stream,
+    result: () => {
+      if (!final) throw new ImgxError("IO", `Cannot use ${what}: its stream has not ended cleanly`);
+      return final;
+    },
+  };
+}
+
+export function decompressStream(c: Compression): TransformStream<Uint8Array, Uint8Array> | undefined {
+  if (c === "none") return undefined;
+  return new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
+}
+
+export function compressStream(c: Compression): TransformStream<Uint8Array, Uint8Array> | undefined {
+  if (c === "none") return undefined;
+  return new CompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
+}
+
+/** Reads a small stream (config, JSON) into memory, refusing more than `max` bytes. */
+export async function readAllBounded(stream: ReadableStream<Uint8Array>, max: number, what: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    n += c.byteLength;
+    if (n > max) throw new ImgxError("BAD_MANIFEST", `Cannot read ${what}: larger than ${max} bytes`);
+    chunks.push(c);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
