@@ -1,6 +1,6 @@
 import { ImgxError, q } from "../core/errors.ts";
-import { encodeJson, MAX_CONFIG_BYTES } from "../core/json.ts";
-import { parseConfigBytes, type Descriptor, type ImageConfig, type ImageManifest } from "../core/manifest.ts";
+import { encodeJson } from "../core/json.ts";
+import type { Descriptor, ImageManifest } from "../core/manifest.ts";
 import { MT, familyOf, layerCompression, manifestMediaType, type Compression, type Family } from "../core/media-types.ts";
 import { sha256Bytes } from "../core/digest.ts";
 import type { ImageSink, ImageSource, ManifestData } from "../transports/types.ts";
@@ -8,7 +8,7 @@ import { moveBlob, type BlobPlan, type MovedBlob } from "./blob-mover.ts";
 import { convertConfigType, convertLayerType } from "./convert-types.ts";
 import type { EventSink } from "./events.ts";
 import { Limiter, SingleFlight } from "./limit.ts";
-import { readAllBounded, verifyStream } from "./streams.ts";
+import { readConfig } from "./config.ts";
 
 export interface CopyContext {
   source: ImageSource;
@@ -18,6 +18,8 @@ export interface CopyContext {
   family?: Family;
   /** Layer compression to write; undefined keeps each layer's own. */
   compress?: Compression;
+  /** Compression for layers stored uncompressed, used when `compress` is undefined. */
+  compressPlain?: Compression;
   mountFrom?: { registry: string; repository: string };
   limiter: Limiter;
   blobs: SingleFlight<MovedBlob>;
@@ -32,16 +34,16 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
   const srcFamily = familyOf(data.parsed.mediaType);
   const family = ctx.family ?? srcFamily;
   const isImage = IMAGE_CONFIG_TYPES.includes(m.config.mediaType);
-  const config = isImage ? await readConfig(ctx, m.config) : undefined;
+  const config = isImage ? await readConfig(ctx.source, m.config) : undefined;
   const configOut = { ...m.config, mediaType: convertConfigType(m.config.mediaType, family) };
-  if (config && config.diff_ids.length !== m.layers.length && layersChangeForm(ctx, m))
-    throw new ImgxError("BAD_MANIFEST", `Cannot convert ${data.descriptor.digest}: ${m.layers.length} layers but ${config.diff_ids.length} rootfs.diff_ids in its config`);
+  if (config && config.config.rootfs.diff_ids.length !== m.layers.length && layersChangeForm(ctx, m))
+    throw new ImgxError("BAD_MANIFEST", `Cannot convert ${data.descriptor.digest}: ${m.layers.length} layers but ${config.config.rootfs.diff_ids.length} rootfs.diff_ids in its config`);
 
   const configMove = config
     ? ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => putBytes(ctx, config.bytes, configOut)))
     : ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => moveBlob(ctx.source, ctx.sink, { src: m.config, mediaType: configOut.mediaType }, ctx.emit, ctx.mountFrom)));
   const layerMoves = m.layers.map((l, i) => {
-    const plan = planLayer(ctx, l, family, config?.diff_ids[i]);
+    const plan = planLayer(ctx, l, family, config?.config.rootfs.diff_ids[i]);
     const key = `${l.digest}>${plan.recompress?.to ?? "keep"}`;
     return ctx.blobs.do(key, () => ctx.limiter.run(() => moveBlob(ctx.source, ctx.sink, plan, ctx.emit, ctx.mountFrom)));
   });
@@ -57,31 +59,31 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
     size: bytes.byteLength,
   };
   if (data.descriptor.platform) desc.platform = data.descriptor.platform;
-  else if (config) desc.platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  else if (config) {
+    const c = config.config;
+    desc.platform = { os: c.os, architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) };
+  }
   await ctx.sink.putManifest(desc, bytes, names);
   ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names });
   return desc;
 }
 
 function layersChangeForm(ctx: CopyContext, m: ImageManifest): boolean {
-  return ctx.compress !== undefined && m.layers.some((l) => layerCompression(l.mediaType) !== undefined && layerCompression(l.mediaType) !== ctx.compress);
+  return m.layers.some((l) => {
+    const from = layerCompression(l.mediaType);
+    const to = ctx.compress ?? (from === "none" ? ctx.compressPlain : undefined);
+    return from !== undefined && to !== undefined && to !== from;
+  });
 }
 
 function planLayer(ctx: CopyContext, l: Descriptor, family: Family, diffId: Descriptor["digest"] | undefined): BlobPlan {
   const from = layerCompression(l.mediaType);
+  const to = ctx.compress ?? (from === "none" ? ctx.compressPlain : undefined);
   // Foreign layers (with urls) are not ours to fetch or change; unknown types are copied as they are.
-  if (from === undefined || l.urls?.length || ctx.compress === undefined || ctx.compress === from)
+  if (from === undefined || l.urls?.length || to === undefined || to === from)
     return { src: l, mediaType: convertLayerType(l.mediaType, family, undefined) };
   if (!diffId) throw new ImgxError("BAD_MANIFEST", `Cannot recompress layer ${q(l.digest)}: its config lists no diff_id for it`);
-  return { src: l, mediaType: convertLayerType(l.mediaType, family, ctx.compress), recompress: { from, to: ctx.compress, diffId } };
-}
-
-async function readConfig(ctx: CopyContext, desc: Descriptor): Promise<ImageConfig & { bytes: Uint8Array; diff_ids: Descriptor["digest"][] }> {
-  const what = `config ${desc.digest} from ${ctx.source.label}`;
-  const v = verifyStream(desc, what);
-  const bytes = await readAllBounded((await ctx.source.blob(desc)).pipeThrough(v.stream), MAX_CONFIG_BYTES, what);
-  const config = parseConfigBytes(bytes, what, MAX_CONFIG_BYTES);
-  return { ...config, bytes, diff_ids: config.rootfs.diff_ids };
+  return { src: l, mediaType: convertLayerType(l.mediaType, family, to), recompress: { from, to, diffId } };
 }
 
 async function putBytes(ctx: CopyContext, bytes: Uint8Array, desc: Descriptor): Promise<MovedBlob> {

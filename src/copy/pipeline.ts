@@ -12,6 +12,8 @@ export interface CopyOptions {
   platforms: PlatformChoice;
   /** Layer compression to write; "keep" (default) leaves layers as they are unless the sink requires a form. */
   compress?: Compression | "keep";
+  /** When compress is not set: compression for layers stored uncompressed (push gzips docker-save layers). */
+  compressUncompressed?: Compression;
   /** Manifest family to write; default: what the sink requires, else what the source has. */
   format?: Family;
   /** Names for the copied image; default: the names the source gives it. */
@@ -54,6 +56,7 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     emit,
     family: opts.format ?? sink.caps.family,
     compress: forced ?? (opts.compress === "keep" ? undefined : opts.compress),
+    compressPlain: opts.compress === undefined ? opts.compressUncompressed : undefined,
     mountFrom: opts.mountFrom ?? source.mountFrom,
     limiter: new Limiter(Math.max(1, Math.min(opts.concurrency ?? 6, sink.caps.maxConcurrentWrites))),
     blobs: new SingleFlight<MovedBlob>(),

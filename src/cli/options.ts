@@ -1,0 +1,125 @@
+import type { Command } from "cac";
+import { ImgxError, q } from "../core/errors.ts";
+import type { Compression, Family } from "../core/media-types.ts";
+import { hostPlatform, parsePlatform, formatPlatform } from "../core/platform.ts";
+import type { PlatformChoice } from "../copy/select.ts";
+import type { RegistryOptions } from "../transports/types.ts";
+import { rawOptionValues } from "./argv.ts";
+
+export type Flags = Record<string, unknown>;
+
+export function addOutputFlags(c: Command): Command {
+  return c
+    .option("--json", "Machine-readable output: NDJSON events on stdout")
+    .option("-q, --quiet", "Print nothing but errors")
+    .option("--debug", "Trace registry requests (secrets redacted) and show error causes");
+}
+
+export function addRegistryFlags(c: Command, prefixes: string[] = [""]): Command {
+  c.option("--insecure", "Skip TLS certificate verification")
+    .option("--tls-verify <bool>", "skopeo's spelling: --tls-verify=false equals --insecure")
+    .option("--plain-http", "Use HTTP instead of HTTPS")
+    .option("--ca-file <path>", "Trust this PEM CA in addition to the system roots")
+    .option("-u, --username <user>", "Registry user name")
+    .option("--password <password>", "Registry password (prefer --password-stdin)")
+    .option("--password-stdin", "Read the password from stdin")
+    .option("--creds <user:password>", "Credentials as user:password")
+    .option("--registry-token <token>", "Bearer token to use as is")
+    .option("--retries <n>", "Retries for idempotent requests (default 3)")
+    .option("--timeout <seconds>", "Connect/idle timeout per request (default 30)");
+  for (const p of prefixes.filter(Boolean)) c.option(`--${p}creds <user:password>`, `Credentials for the ${p.replace(/-$/, "")} registry`);
+  return c;
+}
+
+export function addCopyFlags(c: Command): Command {
+  return c
+    .option("--platform <os/arch[/variant]>", `Platform to pick from a multi-platform image; repeatable or comma-separated; "all" keeps every one (default: ${formatPlatform(hostPlatform())})`)
+    .option("--all-platforms", "Copy every platform of an index (alias: --all)")
+    .option("--all", "Same as --all-platforms")
+    .option("-t, --tag <name>", "Name for the result; repeatable")
+    .option("-j, --concurrency <n>", "Blobs moved at once (default 6)")
+    .option("--digestfile <file>", "Write the resulting manifest digest to this file");
+}
+
+/** The raw string values of an option (never number-coerced), from --x v, --x=v, or their aliases. */
+export function strings(argv: string[], ...names: string[]): string[] {
+  return rawOptionValues(argv, names);
+}
+
+export function oneString(argv: string[], ...names: string[]): string | undefined {
+  const v = strings(argv, ...names);
+  return v.length ? v[v.length - 1] : undefined;
+}
+
+export function platformChoice(argv: string[], flags: Flags): PlatformChoice {
+  const raw = strings(argv, "platform").flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+  if (flags.allPlatforms || flags.all || raw.includes("all")) return { all: true };
+  if (raw.length === 0) return { all: false, platforms: [hostPlatform()] };
+  return { all: false, platforms: raw.map(parsePlatform) };
+}
+
+export function compressionFlag(argv: string[]): Compression | "keep" | undefined {
+  const v = oneString(argv, "compress");
+  if (v === undefined) return undefined;
+  if (v === "none" || v === "gzip" || v === "zstd" || v === "keep") return v;
+  throw new ImgxError("USAGE", `Cannot use --compress ${q(v)}: expected none, gzip, zstd or keep`);
+}
+
+export function formatFlag(argv: string[]): Family | undefined {
+  const v = oneString(argv, "format");
+  if (v === undefined) return undefined;
+  if (v === "oci" || v === "docker") return v;
+  throw new ImgxError("USAGE", `Cannot use --format ${q(v)}: expected oci or docker`);
+}
+
+export function intFlag(argv: string[], name: string, short?: string): number | undefined {
+  const v = oneString(argv, ...(short ? [name, short] : [name]));
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ImgxError("USAGE", `Cannot use --${name} ${q(v)}: expected a non-negative integer`);
+  return n;
+}
+
+/** Parses sizes like 8M, 64MiB, 1G, 1048576. */
+export function sizeFlag(argv: string[], name: string): number | undefined {
+  const v = oneString(argv, name);
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(v.trim());
+  if (!m) throw new ImgxError("USAGE", `Cannot use --${name} ${q(v)}: expected a size like 16M or 1048576`);
+  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  return Number(m[1]) * mult;
+}
+
+let stdinPassword: string | undefined;
+
+/** Builds registry options from flags; `prefix` picks --src-creds / --dest-creds over the shared ones. */
+export async function registryOptions(argv: string[], flags: Flags, debug?: (l: string) => void, prefix = ""): Promise<RegistryOptions> {
+  const o: RegistryOptions = {};
+  const tv = oneString(argv, "tls-verify");
+  if (flags.insecure || tv === "false") o.tlsVerify = false;
+  if (flags.plainHttp) o.plainHttp = true;
+  o.caFile = oneString(argv, "ca-file");
+  let creds = (prefix && oneString(argv, `${prefix}creds`)) || oneString(argv, "creds");
+  if (creds) {
+    const i = creds.indexOf(":");
+    if (i <= 0) throw new ImgxError("USAGE", "Cannot use --creds: expected user:password");
+    o.username = creds.slice(0, i);
+    o.password = creds.slice(i + 1);
+    creds = undefined;
+  }
+  const user = oneString(argv, "username", "u");
+  if (user) o.username = user;
+  const pw = oneString(argv, "password");
+  if (pw) o.password = pw;
+  if (flags.passwordStdin) {
+    stdinPassword ??= (await Bun.stdin.text()).replace(/\r?\n$/, "");
+    o.password = stdinPassword;
+  }
+  if (o.password !== undefined && !o.username) throw new ImgxError("USAGE", "Cannot use a password without --username");
+  o.registryToken = oneString(argv, "registry-token");
+  o.retries = intFlag(argv, "retries");
+  const t = intFlag(argv, "timeout");
+  if (t !== undefined) o.timeoutMs = t * 1000;
+  o.debug = debug;
+  return o;
+}

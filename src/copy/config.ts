@@ -1,0 +1,12 @@
+import { MAX_CONFIG_BYTES } from "../core/json.ts";
+import { parseConfigBytes, type Descriptor, type ImageConfig } from "../core/manifest.ts";
+import type { ImageSource } from "../transports/types.ts";
+import { readAllBounded, verifyStream } from "./streams.ts";
+
+/** Reads, verifies and parses an image config blob (small enough to hold in memory, bounded). */
+export async function readConfig(source: ImageSource, desc: Descriptor): Promise<{ bytes: Uint8Array; config: ImageConfig }> {
+  const what = `config ${desc.digest} from ${source.label}`;
+  const v = verifyStream(desc, what);
+  const bytes = await readAllBounded((await source.blob(desc)).pipeThrough(v.stream), MAX_CONFIG_BYTES, what);
+  return { bytes, config: parseConfigBytes(bytes, what, MAX_CONFIG_BYTES) };
+}
