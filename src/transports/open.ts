@@ -24,10 +24,10 @@ export async function openSink(t: TransportRef, opts: TransportOptions = {}): Pr
     case "docker":
       return openRegistrySink(t.ref, opts.registry ?? {});
     case "oci":
-      return openOciLayoutSink(t.path, { overwrite: opts.overwrite });
+      return openOciLayoutSink(t.path, { existing: opts.existing ?? "error" });
     case "oci-archive":
-      return openOciArchiveSink(t.path, { overwrite: opts.overwrite });
+      return openOciArchiveSink(t.path, { existing: opts.existing ?? "error" });
     case "docker-archive":
-      return openDockerArchiveSink(t.path, { overwrite: opts.overwrite });
+      return openDockerArchiveSink(t.path, { existing: opts.existing ?? "error" });
   }
 }

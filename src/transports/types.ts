@@ -84,8 +84,12 @@ export interface ImageSink {
 
 /** Options every transport may read; registry ones are ignored by local transports. */
 export interface TransportOptions {
-  /** Fail if the destination exists (convert) instead of adding to it (OCI layout). */
-  overwrite?: boolean;
+  /**
+   * What to do when the destination exists. "error": refuse (convert's default). "update": an OCI
+   * layout gains the new images next to its old ones (skipping blobs it has); an archive file is
+   * replaced atomically at commit.
+   */
+  existing?: "error" | "update";
   registry?: RegistryOptions;
 }
 
