@@ -1,0 +1,61 @@
+// imgx vs skopeo on the same bytes. Prints markdown tables of medians and ratios (skopeo ÷ imgx
+// for time: > 1 means imgx is faster).
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { measure, row, type Measurement } from "./measure.ts";
+import { benchRegistry } from "./registry.ts";
+
+const args = process.argv.slice(2);
+const flag = (n: string, d: string) => {
+  const i = args.indexOf(n);
+  return i >= 0 ? args[i + 1]! : d;
+};
+const sections = args.filter((a) => !a.startsWith("--") && !/^\d+$/.test(a));
+const want = (s: string) => sections.length === 0 || sections.includes(s) || sections.includes("all");
+const runs = Number(flag("--runs", "3"));
+const sizeMb = Number(flag("--size-mb", "1024"));
+const work = resolve(".bench");
+const imgx = resolve("dist/imgx");
+mkdirSync(work, { recursive: true });
+
+export async function bigTar(mb: number): Promise<string> {
+  const p = `${work}/save-${mb}m.tar`;
+  if (!existsSync(p)) {
+    process.stderr.write(`generating ${mb} MiB docker-save tarball ${p}\n`);
+    const g = Bun.spawn([process.execPath, "fixtures/generate.ts", "--big", String(mb), p], { stdout: "inherit", stderr: "inherit" });
+    if ((await g.exited) !== 0) throw new Error("fixture generation failed");
+  }
+  return p;
+}
+
+function table(title: string, ours: Measurement, theirs: Measurement, extra: Measurement[] = []): string {
+  const lines = [`### ${title}`, "", "| tool | median s | peak RSS MiB | runs (s) |", "|---|---|---|---|"];
+  for (const m of [ours, theirs, ...extra]) lines.push(row([m.label, m.seconds, m.rssMiB.toFixed(0), m.runs.map((r) => r.toFixed(2)).join(", ")]));
+  lines.push("", `speed ratio skopeo/imgx: **${(theirs.seconds / ours.seconds).toFixed(2)}×**`, "");
+  return lines.join("\n");
+}
+
+async function benchConvert(): Promise<void> {
+  const tar = await bigTar(sizeMb);
+  const out = `${work}/convert-out`;
+  const clean = async () => rmSync(out, { recursive: true, force: true });
+  const ours = await measure("imgx convert --compress none", [imgx, "convert", "--quiet", "--compress", "none", tar, `oci:${out}`], { runs, before: clean });
+  const theirs = await measure("skopeo copy (uncompressed layers kept)", ["skopeo", "copy", "-q", "--dest-oci-accept-uncompressed-layers", `docker-archive:${tar}`, `oci:${out}:bench`], { runs, before: clean });
+  const sha = await measure("openssl dgst -sha256 (same file)", ["openssl", "dgst", "-sha256", tar], { runs });
+  await clean();
+  console.log(table(`convert docker-save → OCI layout, ${(statSync(tar).size / 2 ** 20).toFixed(0)} MiB, 4 layers`, ours, theirs, [sha]));
+  console.log(`imgx ÷ openssl sha256 time: **${(ours.seconds / sha.seconds).toFixed(2)}×** (target ≤ 1.5×)\n`);
+  const oursGz = await measure("imgx convert --compress gzip", [imgx, "convert", "--quiet", "--compress", "gzip", tar, `oci:${out}`], { runs, before: clean });
+  const theirsGz = await measure("skopeo copy (gzip)", ["skopeo", "copy", "-q", `docker-archive:${tar}`, `oci:${out}:bench`], { runs, before: clean });
+  await clean();
+  console.log(table("convert docker-save → OCI layout with gzip", oursGz, theirsGz));
+}
+
+async function benchStartup(): Promise<void> {
+  const m = await measure("imgx --version", [imgx, "--version"], { runs: Math.max(runs, 15) });
+  console.log(`### startup\n\nimgx --version median ${(m.seconds * 1000).toFixed(1)} ms over ${m.runs.length} runs (target < 50 ms)\n`);
+}
+
+if (want("convert")) await benchConvert();
+if (want("pull") || want("push") || want("copy")) await benchRegistry({ work, imgx, runs, sizeMb, bigTar, table, sections: { pull: want("pull"), push: want("push"), copy: want("copy") } });
+if (want("startup")) await benchStartup();
