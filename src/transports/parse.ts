@@ -36,17 +36,11 @@ export function parseTransportRef(input: string, opts: { forWrite?: boolean; def
   return { kind: "docker", ref: parseDockerReference(input), input };
 }
 
-/** `path[:name]` split on the last colon when what follows looks like a name, not a path (keeps `C:\` and `a:b/c` intact). */
+/** `path[:name]` split at the first colon, as skopeo does (so the name may be `host:port/repo:tag`). */
 function splitPathName(s: string): { path: string; name?: string } {
-  const i = s.lastIndexOf(":");
-  if (i <= 0) return { path: s };
-  const after = s.slice(i + 1);
-  // a name may itself be "repo:tag"; split at the first colon that follows the last path separator
-  const slash = s.lastIndexOf("/", i);
-  const firstColonAfterSlash = s.indexOf(":", slash + 1);
-  const cut = firstColonAfterSlash > 0 ? firstColonAfterSlash : i;
-  if (!after) return { path: s.slice(0, i) };
-  return { path: s.slice(0, cut), name: s.slice(cut + 1) || undefined };
+  const i = s.indexOf(":");
+  if (i < 0) return { path: s };
+  return { path: s.slice(0, i), name: s.slice(i + 1) || undefined };
 }
 
 function looksLikePath(s: string): boolean {
