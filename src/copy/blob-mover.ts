@@ -2,7 +2,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import type { Digest } from "../core/digest.ts";
-import { ImgxError, q } from "../core/errors.ts";
+import { ImgxError, isImgxError, q } from "../core/errors.ts";
 import type { Descriptor } from "../core/manifest.ts";
 import type { Compression } from "../core/media-types.ts";
 import type { BlobInput, ImageSink, ImageSource } from "../transports/types.ts";
@@ -23,10 +23,40 @@ export interface MovedBlob {
 }
 
 /**
+ * Moves one blob, retrying from scratch when its bytes fail verification (once) or the connection
+ * breaks mid-body (up to `retries` times). The sink has discarded the failed attempt's temp data.
+ */
+export async function moveBlob(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }, retries = 3): Promise<MovedBlob> {
+  let integrityRetries = 1;
+  let networkRetries = retries;
+  for (;;) {
+    try {
+      return await moveOnce(source, sink, plan, emit, mountFrom);
+    } catch (e) {
+      const integrity = isImgxError(e, "DIGEST_MISMATCH") || isImgxError(e, "SIZE_MISMATCH");
+      const network = isImgxError(e, "NETWORK") || (!isImgxError(e) && isConnectionError(e));
+      if (integrity && integrityRetries-- > 0) continue;
+      if (network && networkRetries-- > 0) {
+        await Bun.sleep(200 * (retries - networkRetries));
+        continue;
+      }
+      if (network && !isImgxError(e))
+        throw new ImgxError("NETWORK", `Cannot copy blob ${q(plan.src.digest)} from ${source.label}: connection failed mid-transfer (${(e as Error).message})`, { cause: e });
+      throw e;
+    }
+  }
+}
+
+function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: string; name?: string; message?: string };
+  return /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ConnectionClosed|ConnectionRefused|socket|aborted|terminated/i.test(`${err?.code ?? ""} ${err?.name ?? ""} ${err?.message ?? ""}`);
+}
+
+/**
  * Moves one blob from source to sink in a single pass: read → verify (hash) → optional
  * decompress/verify diff_id/compress/hash → sink. Skips blobs the sink has, mounts when it can.
  */
-export async function moveBlob(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }): Promise<MovedBlob> {
+async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }): Promise<MovedBlob> {
   const started = performance.now();
   const { src } = plan;
   const knownOut: Descriptor | undefined = !plan.recompress
