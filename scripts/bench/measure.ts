@@ -6,11 +6,12 @@ export interface Measurement {
   runs: number[];
 }
 
-export async function measure(label: string, cmd: string[], opts: { runs: number; before?: () => Promise<void>; env?: Record<string, string> }): Promise<Measurement> {
+export async function measure(label: string, cmdOrFn: string[] | (() => string[]), opts: { runs: number; before?: () => Promise<void>; env?: Record<string, string> }): Promise<Measurement> {
   const times: number[] = [];
   const rss: number[] = [];
   for (let i = 0; i < opts.runs; i++) {
     await opts.before?.();
+    const cmd = typeof cmdOrFn === "function" ? cmdOrFn() : cmdOrFn;
     const t0 = performance.now();
     const p = Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...opts.env } });
     const code = await p.exited;
