@@ -1,6 +1,7 @@
 import { cac } from "cac";
 import { isImgxError } from "../core/errors.ts";
 import { closest } from "./argv.ts";
+import { registerCompletion } from "./commands/completion.ts";
 import { registerConvert } from "./commands/convert.ts";
 import { registerCopy } from "./commands/copy.ts";
 import { registerInspect } from "./commands/inspect.ts";
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   registerCopy(ctx);
   registerInspect(ctx);
   registerRegistryCommands(ctx);
+  registerCompletion(ctx);
   cli.help();
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1]!, "--help"] : ["--help"];
   try {
