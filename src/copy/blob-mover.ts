@@ -83,8 +83,10 @@ async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, em
     }
   };
   const what = `blob ${src.digest} from ${source.label}`;
-  const v = verifyStream(src, what, onBytes);
-  let stream = (await source.blob(src)).pipeThrough(v.stream);
+  const resumed = plan.recompress ? undefined : await resumeFrom(source, sink, src);
+  if (resumed) onBytes(resumed.offset);
+  const v = verifyStream(src, what, onBytes, resumed?.hashed);
+  let stream = (resumed?.stream ?? (await source.blob(src))).pipeThrough(v.stream);
   let result = v.result;
   if (plan.recompress) {
     const { from, to, diffId } = plan.recompress;
@@ -105,6 +107,7 @@ async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, em
     digest: plan.recompress ? (plan.recompress.to === "none" ? plan.recompress.diffId : undefined) : src.digest,
     size: plan.recompress ? undefined : src.size,
     stream,
+    offset: resumed?.offset,
     result,
   };
   if (input.size === undefined && sink.caps.needsKnownSize) {
@@ -120,6 +123,21 @@ async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, em
   await sink.putBlob(input);
   const r = input.result();
   return done({ mediaType: plan.mediaType, digest: r.digest, size: r.size }, "copied");
+}
+
+/**
+ * Continues an interrupted download: the sink's partial bytes (re-hashed by the sink) plus a ranged
+ * read of the rest. A source that can't serve ranges makes it start over.
+ */
+async function resumeFrom(source: ImageSource, sink: ImageSink, src: Descriptor) {
+  const partial = await sink.partialBlob?.(src);
+  if (!partial || partial.offset <= 0 || partial.offset >= src.size) return undefined;
+  try {
+    return { ...partial, stream: await source.blob(src, partial.offset) };
+  } catch (e) {
+    if (isImgxError(e, "UNSUPPORTED")) return undefined;
+    throw e;
+  }
 }
 
 /** Writes a stream of unknown size to a temp file (hashing on the way) so a tar sink can get its size first. */

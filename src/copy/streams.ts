@@ -11,8 +11,10 @@ export function verifyStream(
   expected: { digest?: Digest; size?: number },
   what: string,
   onBytes?: (n: number) => void,
+  /** Bytes before the stream's first chunk, already hashed (resumed downloads). */
+  prefix?: DigestCounter,
 ): { stream: TransformStream<Uint8Array, Uint8Array>; result: () => { digest: Digest; size: number } } {
-  const h = new DigestCounter();
+  const h = prefix ?? new DigestCounter();
   let final: { digest: Digest; size: number } | undefined;
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {

@@ -1,4 +1,4 @@
-import type { Digest } from "../core/digest.ts";
+import type { Digest, DigestCounter } from "../core/digest.ts";
 import type { Compression, Family } from "../core/media-types.ts";
 import type { Descriptor, Parsed } from "../core/manifest.ts";
 
@@ -56,6 +56,11 @@ export interface BlobInput {
   size?: number;
   stream: ReadableStream<Uint8Array>;
   /**
+   * When set, `stream` carries the blob from this offset on: the sink appends it to the partial
+   * data it reported from partialBlob(); 0 or unset means "from the start" (drop any partial).
+   */
+  offset?: number;
+  /**
    * The verified digest and size; valid only once `stream` ended without error. The stream errors
    * instead of ending when the bytes do not match, so a sink that commits only after a clean end
    * never commits a bad blob.
@@ -67,6 +72,11 @@ export interface ImageSink {
   readonly label: string;
   readonly caps: SinkCaps;
   hasBlob(desc: Descriptor): Promise<boolean>;
+  /**
+   * Resumable sinks: bytes of this blob kept from an interrupted earlier run, already re-hashed by
+   * the sink (native sha256), so the copy continues at `offset`. Trusted only after the whole blob verifies.
+   */
+  partialBlob?(desc: Descriptor): Promise<{ offset: number; hashed: DigestCounter } | undefined>;
   /** Consumes `blob.stream` to its end and stores it under `blob.result().digest`. */
   putBlob(blob: BlobInput): Promise<void>;
   /** Registry sinks only: cross-repository mount; false means "upload it instead". */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { sha256Bytes, type Digest } from "../../src/core/digest.ts";
+import { DigestCounter, sha256Bytes, type Digest } from "../../src/core/digest.ts";
 import { parseManifestBytes, type Descriptor } from "../../src/core/manifest.ts";
 import { MT } from "../../src/core/media-types.ts";
 import { isImgxError } from "../../src/core/errors.ts";
@@ -19,7 +19,7 @@ function memSource(blobs: Map<string, Uint8Array>, top: Descriptor): ImageSource
       const bytes = blobs.get(d.digest)!;
       return { descriptor: d, bytes, parsed: parseManifestBytes(bytes, d.digest, d.mediaType) };
     },
-    blob: async (d) => new Blob([blobs.get(d.digest)! as Uint8Array<ArrayBuffer>]).stream(),
+    blob: async (d, offset = 0) => new Blob([blobs.get(d.digest)!.subarray(offset) as Uint8Array<ArrayBuffer>]).stream(),
     close: async () => {},
   };
 }
@@ -135,5 +135,41 @@ describe("copy pipeline", () => {
     expect(all.manifests.length).toBe(3);
     const noIndex = await copyImages(memSource(blobs, top), memSink({ acceptsIndex: false }).sink, { platforms: { all: true } }).catch((e) => e);
     expect(noIndex.code).toBe("UNSUPPORTED");
+  });
+
+  test("resumes a blob from the sink's partial bytes and reads only the rest", async () => {
+    const img = image(plain, { gzip: true });
+    const layer = img.blobs.get(img.layerDigest)!;
+    const half = Math.floor(layer.length / 2);
+    const m = memSink();
+    const partial = layer.subarray(0, half);
+    let served = 0;
+    const src = memSource(img.blobs, img.desc);
+    const origBlob = src.blob;
+    src.blob = async (d, offset = 0) => {
+      if (d.digest === img.layerDigest) served += d.size - offset;
+      return origBlob(d, offset);
+    };
+    m.sink.partialBlob = async (d) => {
+      if (d.digest !== img.layerDigest) return undefined;
+      const hashed = new DigestCounter();
+      hashed.update(partial);
+      return { offset: half, hashed };
+    };
+    const put = m.sink.putBlob;
+    m.sink.putBlob = async (b) => {
+      if (b.offset) {
+        const rest = new Uint8Array(await new Response(b.stream).arrayBuffer());
+        const whole = new Uint8Array(half + rest.length);
+        whole.set(partial);
+        whole.set(rest, half);
+        m.blobs.set(b.result().digest, whole);
+        return;
+      }
+      return put(b);
+    };
+    await copyImages(src, m.sink, { platforms: { all: false, platforms: [] } });
+    expect(served).toBe(layer.length - half);
+    expect(m.blobs.get(img.layerDigest)).toEqual(layer);
   });
 });
