@@ -38,6 +38,7 @@ export async function runTransfer(spec: TransferSpec, argv: string[], flags: Fla
   const progress = progressRenderer(mode);
   try {
     const sink = await openSink(spec.dst, dstOpts);
+    const stopInterrupt = onInterrupt(() => sink.abort());
     const result = await copyImages(source, sink, {
       platforms: platformChoice(argv, flags),
       compress: compressionFlag(argv),
@@ -48,6 +49,7 @@ export async function runTransfer(spec: TransferSpec, argv: string[], flags: Fla
       mountFrom,
       onEvent: progress.onEvent,
     });
+    stopInterrupt();
     progress.finish();
     const digestfile = oneString(argv, "digestfile");
     if (digestfile && result.images[0]) {
@@ -59,6 +61,24 @@ export async function runTransfer(spec: TransferSpec, argv: string[], flags: Fla
   } finally {
     await source.close();
   }
+}
+
+/**
+ * Ctrl-C / SIGTERM: let the sink clean up (temp dirs go, resumable partial downloads stay) and exit
+ * 130 like a shell would. Returns a function that removes the handler.
+ */
+function onInterrupt(cleanup: () => Promise<void>): () => void {
+  const handler = async (sig: NodeJS.Signals) => {
+    process.stderr.write(`\nimgx: interrupted (${sig}); cleaning up\n`);
+    await Promise.race([cleanup().catch(() => {}), Bun.sleep(3000)]);
+    process.exit(130);
+  };
+  process.once("SIGINT", handler);
+  process.once("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
 }
 
 /** Names the destination reference carries plus --tag values; empty means "keep the source's names". */
