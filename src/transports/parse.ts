@@ -26,6 +26,12 @@ export function parseTransportRef(input: string, opts: { forWrite?: boolean; def
   }
   const local = looksLikePath(input);
   if (local) {
+    // "path:name" where path exists (skopeo needs a prefix for this; we accept it bare)
+    const c = input.indexOf(":");
+    if (c > 0 && !existsSync(input) && existsSync(input.slice(0, c))) {
+      const kind = sniffPath(input.slice(0, c));
+      if (kind) return { kind, path: input.slice(0, c), name: input.slice(c + 1) || undefined, input };
+    }
     const sniffed = sniffPath(input);
     if (sniffed) return { kind: sniffed, path: input, input };
     if (existsSync(input) && !opts.forWrite)

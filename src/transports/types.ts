@@ -82,14 +82,18 @@ export interface ImageSink {
   /** Registry sinks only: cross-repository mount; false means "upload it instead". */
   mountBlob?(desc: Descriptor, from: { registry: string; repository: string }): Promise<boolean>;
   /**
-   * Stores a manifest or index (exact bytes). `names` is non-empty only for top-level images: the
-   * full references or bare tags to record (see SourceImage.names).
+   * Stores a manifest or index (exact bytes). `top` marks a top-level image (recorded in index.json /
+   * manifest.json / as a tag) as opposed to an index's child; `names` are the full references or
+   * bare tags to record for it (see SourceImage.names), possibly none.
    */
-  putManifest(desc: Descriptor, bytes: Uint8Array, names: string[]): Promise<void>;
+  putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void>;
   /** Atomic finish: index.json / manifest.json / tar trailer written last, temp path renamed. */
   commit(): Promise<void>;
-  /** Leaves the destination as it was before. */
-  abort(): Promise<void>;
+  /**
+   * Leaves the destination as it was before; `cause` lets a resumable sink keep partial downloads
+   * after a network failure but not after an integrity failure.
+   */
+  abort(cause?: unknown): Promise<void>;
 }
 
 /** Options every transport may read; registry ones are ignored by local transports. */

@@ -1,0 +1,90 @@
+import { digestHex, parseDigest } from "../core/digest.ts";
+import { ImgxError, q } from "../core/errors.ts";
+import { asObject, MAX_JSON_BYTES, parseJsonBytes } from "../core/json.ts";
+import { parseManifestBytes, type Descriptor, type ImageIndex } from "../core/manifest.ts";
+import { isIndexType, isManifestType } from "../core/media-types.ts";
+import { formatReference, parseDockerReference } from "../core/reference.ts";
+import { checkBytes } from "../core/verify.ts";
+import type { ManifestData, SourceImage } from "../transports/types.ts";
+import type { FileTree } from "./file-tree.ts";
+
+export const REF_NAME = "org.opencontainers.image.ref.name";
+export const CONTAINERD_NAME = "io.containerd.image.name";
+
+export function blobPath(digest: string): string {
+  return `blobs/sha256/${digestHex(parseDigest(digest))}`;
+}
+
+/** Full reference in canonical form, or undefined when the string is not a reference. */
+export function canonicalName(name: string): string | undefined {
+  try {
+    return formatReference(parseDockerReference(name));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads an OCI image layout held in a directory or a tar (OCI archive, Docker 25+ save). */
+export class OciLayoutReader {
+  private constructor(
+    readonly tree: FileTree,
+    readonly index: ImageIndex,
+  ) {}
+
+  static async open(tree: FileTree): Promise<OciLayoutReader> {
+    if (tree.size("oci-layout") === undefined)
+      throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(tree.label)}: no oci-layout file, so it is not an OCI image layout`);
+    const layout = asObject(parseJsonBytes(await tree.readSmall("oci-layout", 4096), `${tree.label}/oci-layout`), `${tree.label}/oci-layout`);
+    if (typeof layout.imageLayoutVersion !== "string")
+      throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(`${tree.label}/oci-layout`)}: imageLayoutVersion is missing`);
+    if (tree.size("index.json") === undefined) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(tree.label)}: index.json is missing`);
+    const what = `${tree.label}/index.json`;
+    const parsed = parseManifestBytes(await tree.readSmall("index.json", MAX_JSON_BYTES), what);
+    if (parsed.kind !== "index") throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(what)}: it is not an image index`);
+    return new OciLayoutReader(tree, parsed.index);
+  }
+
+  /** Top-level images, all or those a name selects (ref.name tag, full containerd name, or digest). */
+  images(name?: string): SourceImage[] {
+    const all = this.index.manifests.map((d) => ({ descriptor: d, names: namesOf(d) }));
+    if (!name) return all;
+    if (name.startsWith("@") || name.startsWith("sha256:")) {
+      const digest = name.replace(/^@/, "");
+      const hit = all.filter((i) => i.descriptor.digest === digest);
+      if (hit.length) return hit.slice(0, 1);
+    } else {
+      const canon = canonicalName(name);
+      const hit = all.filter((i) => i.descriptor.annotations?.[REF_NAME] === name || (canon && i.names.some((n) => canonicalName(n) === canon)));
+      if (hit.length) return hit.slice(0, 1);
+    }
+    const present = all.flatMap((i) => i.names);
+    throw new ImgxError("NOT_FOUND", `Cannot find image ${q(name)} in ${q(this.tree.label)}: ${present.length ? `names present: ${present.join(", ")}` : "it has no named images"}`);
+  }
+
+  async manifest(desc: Descriptor): Promise<ManifestData> {
+    const what = `manifest ${desc.digest} in ${this.tree.label}`;
+    if (!isIndexType(desc.mediaType) && !isManifestType(desc.mediaType) && !desc.mediaType.includes("manifest"))
+      throw new ImgxError("UNSUPPORTED", `Cannot read ${what}: unknown media type ${q(desc.mediaType)}`);
+    if (desc.size > MAX_JSON_BYTES) throw new ImgxError("BAD_MANIFEST", `Cannot read ${what}: ${desc.size} bytes exceeds the 4 MiB limit`);
+    const p = blobPath(desc.digest);
+    if (this.tree.size(p) === undefined) throw new ImgxError("BLOB_UNKNOWN", `Cannot read ${what}: ${p} is missing`);
+    const bytes = await this.tree.readSmall(p, MAX_JSON_BYTES);
+    checkBytes(bytes, desc, what);
+    return { descriptor: desc, bytes, parsed: parseManifestBytes(bytes, what, desc.mediaType) };
+  }
+
+  blob(desc: Descriptor, offset = 0): ReadableStream<Uint8Array> {
+    const p = blobPath(desc.digest);
+    const size = this.tree.size(p);
+    if (size === undefined) throw new ImgxError("BLOB_UNKNOWN", `Cannot read blob ${q(desc.digest)}: ${p} is missing from ${q(this.tree.label)}`);
+    if (size !== desc.size) throw new ImgxError("SIZE_MISMATCH", `Cannot read blob ${q(desc.digest)} in ${q(this.tree.label)}: file has ${size} bytes, its descriptor says ${desc.size}`);
+    return this.tree.stream(p, offset);
+  }
+}
+
+function namesOf(d: Descriptor): string[] {
+  const full = d.annotations?.[CONTAINERD_NAME];
+  if (full) return [full];
+  const ref = d.annotations?.[REF_NAME];
+  return ref ? [ref] : [];
+}

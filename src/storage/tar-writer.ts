@@ -1,0 +1,74 @@
+import { rename, rm } from "node:fs/promises";
+import { createTarPacker, type TarPackController } from "modern-tar";
+import { ImgxError, q } from "../core/errors.ts";
+import { tempSibling } from "./atomic.ts";
+
+const EPOCH = new Date(0);
+
+/**
+ * Streams a tar archive into a temp file next to `finalPath` and renames it at commit. Entries are
+ * deterministic (mtime 0, root-owned, 0644). After a failed entry the archive is unusable: every
+ * later call rethrows the first error instead of writing a corrupt tar.
+ */
+export class TarFileWriter {
+  private readonly temp: string;
+  private readonly controller: TarPackController;
+  private readonly pump: Promise<void>;
+  private failed: unknown;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(readonly finalPath: string) {
+    this.temp = tempSibling(finalPath);
+    const { readable, controller } = createTarPacker();
+    this.controller = controller;
+    const temp = this.temp;
+    this.pump = (async () => {
+      const w = Bun.file(temp).writer({ highWaterMark: 1 << 20 });
+      for await (const chunk of readable) w.write(chunk);
+      await w.end();
+    })();
+    this.pump.catch(() => {});
+  }
+
+  /** Adds one regular file; calls are serialised because a tar is written front to back. */
+  add(name: string, size: number, body: ReadableStream<Uint8Array> | Uint8Array): Promise<void> {
+    const run = async () => {
+      if (this.failed) throw this.failed;
+      const ws = this.controller.add({ name, size, type: "file", mtime: EPOCH, mode: 0o644, uid: 0, gid: 0, uname: "", gname: "" });
+      try {
+        if (body instanceof Uint8Array) {
+          const w = ws.getWriter();
+          await w.write(body);
+          await w.close();
+        } else await body.pipeTo(ws);
+      } catch (e) {
+        this.failed = e;
+        throw e;
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+
+  async commit(): Promise<void> {
+    await this.queue;
+    if (this.failed) throw this.failed;
+    this.controller.finalize();
+    try {
+      await this.pump;
+      await rename(this.temp, this.finalPath);
+    } catch (e) {
+      await rm(this.temp, { force: true });
+      throw new ImgxError("IO", `Cannot write ${q(this.finalPath)}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async abort(): Promise<void> {
+    try {
+      this.controller.error(new Error("aborted"));
+    } catch {}
+    await this.pump.catch(() => {});
+    await rm(this.temp, { force: true });
+  }
+}

@@ -1,0 +1,16 @@
+import { existsSync } from "node:fs";
+import { ImgxError, q } from "../../core/errors.ts";
+import { refuseExisting } from "../../storage/atomic.ts";
+import type { ImageSink, ImageSource } from "../types.ts";
+import { DockerArchiveSink } from "./sink.ts";
+import { openDockerArchiveSource as openSource } from "./source.ts";
+
+export async function openDockerArchiveSource(path: string, name?: string): Promise<ImageSource> {
+  if (!existsSync(path)) throw new ImgxError("NOT_FOUND", `Cannot read docker archive ${q(path)}: no such file`);
+  return openSource(path, name);
+}
+
+export async function openDockerArchiveSink(path: string, opts: { existing: "error" | "update" }): Promise<ImageSink> {
+  refuseExisting(path, opts.existing);
+  return new DockerArchiveSink(path);
+}

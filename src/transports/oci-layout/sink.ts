@@ -1,0 +1,129 @@
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { DigestCounter, digestHex } from "../../core/digest.ts";
+import { ImgxError, isImgxError, q } from "../../core/errors.ts";
+import type { Descriptor } from "../../core/manifest.ts";
+import { ioError, tempSibling, writeFileAtomic } from "../../storage/atomic.ts";
+import { DirTree } from "../../storage/file-tree.ts";
+import { IndexEntries, OCI_LAYOUT_BYTES } from "../../storage/oci-index-writer.ts";
+import { OciLayoutReader } from "../../storage/oci-layout-reader.ts";
+import type { BlobInput, ImageSink, SinkCaps } from "../types.ts";
+import { lockLayout } from "./lock.ts";
+
+/**
+ * Writes an OCI layout. A new layout made by convert is built in a temp dir and renamed at commit;
+ * pulling into a layout (update mode) writes in place so an interrupted run leaves resumable
+ * `<hex>.partial` files; index.json is always written last, atomically.
+ */
+export class OciLayoutSink implements ImageSink {
+  readonly caps: SinkCaps = { maxConcurrentWrites: 8, acceptsIndex: true, needsKnownSize: false, family: "oci", multiImage: true };
+  private constructor(
+    readonly path: string,
+    private readonly root: string,
+    private readonly inPlace: boolean,
+    private readonly createdDir: boolean,
+    private readonly index: IndexEntries,
+    private readonly unlock: () => void,
+  ) {}
+
+  get label(): string {
+    return `oci:${this.path}`;
+  }
+
+  static async open(path: string, existing: "error" | "update"): Promise<OciLayoutSink> {
+    const exists = existsSync(path);
+    if (exists && existing === "error") throw new ImgxError("DEST_EXISTS", `Cannot write ${q(path)}: it already exists`, { hint: "remove it or pass --force" });
+    if (exists && !statSync(path).isDirectory()) throw new ImgxError("DEST_EXISTS", `Cannot write OCI layout ${q(path)}: a file is in the way`);
+    if (!exists && existing === "error") {
+      const tmp = tempSibling(path);
+      mkdirSync(join(tmp, "blobs", "sha256"), { recursive: true });
+      return new OciLayoutSink(path, tmp, false, true, new IndexEntries(), () => {});
+    }
+    let old: Descriptor[] = [];
+    if (exists) {
+      const hasLayout = existsSync(join(path, "oci-layout"));
+      if (!hasLayout && readdirSync(path).length > 0) throw new ImgxError("DEST_EXISTS", `Cannot write OCI layout into ${q(path)}: the directory is not empty and has no oci-layout file`);
+      if (hasLayout && existsSync(join(path, "index.json"))) old = (await OciLayoutReader.open(new DirTree(path))).index.manifests;
+    }
+    mkdirSync(join(path, "blobs", "sha256"), { recursive: true });
+    const unlock = lockLayout(path);
+    try {
+      if (!existsSync(join(path, "oci-layout"))) await writeFileAtomic(join(path, "oci-layout"), OCI_LAYOUT_BYTES);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+    return new OciLayoutSink(path, path, true, !exists, new IndexEntries(old), unlock);
+  }
+
+  private blobFile(digest: string): string {
+    return join(this.root, "blobs", "sha256", digestHex(digest as Descriptor["digest"]));
+  }
+
+  async hasBlob(desc: Descriptor): Promise<boolean> {
+    const f = this.blobFile(desc.digest);
+    return existsSync(f) && (desc.size < 0 || statSync(f).size === desc.size);
+  }
+
+  async partialBlob(desc: Descriptor): Promise<{ offset: number; hashed: DigestCounter } | undefined> {
+    if (!this.inPlace) return undefined;
+    const f = `${this.blobFile(desc.digest)}.partial`;
+    if (!existsSync(f)) return undefined;
+    const hashed = new DigestCounter();
+    for await (const chunk of Bun.file(f).stream()) hashed.update(chunk);
+    return hashed.size > 0 && hashed.size < desc.size ? { offset: hashed.size, hashed } : undefined;
+  }
+
+  async putBlob(blob: BlobInput): Promise<void> {
+    // Known digests get a stable partial name so a later run can resume; unknown ones a random temp.
+    const temp = blob.digest && this.inPlace ? `${this.blobFile(blob.digest)}.partial` : join(this.root, "blobs", "sha256", `.tmp-${crypto.randomUUID()}`);
+    const fh = await open(temp, blob.offset ? "a" : "w").catch((e) => {
+      throw ioError("write", temp, e);
+    });
+    try {
+      for await (const chunk of blob.stream) await fh.write(chunk);
+      await fh.close();
+    } catch (e) {
+      await fh.close().catch(() => {});
+      // Bytes that failed verification are never kept; a broken connection leaves a resumable partial.
+      const keep = this.inPlace && blob.digest && !isImgxError(e, "DIGEST_MISMATCH") && !isImgxError(e, "SIZE_MISMATCH") && !isImgxError(e);
+      if (!keep) await rm(temp, { force: true });
+      throw e;
+    }
+    await rename(temp, this.blobFile(blob.result().digest));
+  }
+
+  async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
+    const f = this.blobFile(desc.digest);
+    if (!existsSync(f)) await writeFileAtomic(f, bytes);
+    if (top) this.index.add(desc, names);
+  }
+
+  async commit(): Promise<void> {
+    await writeFileAtomic(join(this.root, "index.json"), this.index.bytes());
+    if (!this.inPlace) {
+      await writeFileAtomic(join(this.root, "oci-layout"), OCI_LAYOUT_BYTES);
+      try {
+        await rename(this.root, this.path);
+      } catch (e) {
+        await rm(this.root, { recursive: true, force: true });
+        throw ioError("create", this.path, e);
+      }
+    }
+    this.unlock();
+  }
+
+  async abort(cause?: unknown): Promise<void> {
+    if (!this.inPlace) {
+      rmSync(this.root, { recursive: true, force: true });
+      return;
+    }
+    const dir = join(this.root, "blobs", "sha256");
+    for (const f of readdirSync(dir)) if (f.startsWith(".tmp-")) rmSync(join(dir, f), { force: true });
+    this.unlock();
+    // A directory this run created goes away when nothing in it is worth resuming, or the data was bad.
+    const integrity = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "BAD_ARCHIVE", "BAD_MANIFEST"].some((c) => isImgxError(cause, c as never));
+    if (this.createdDir && !existsSync(join(this.root, "index.json")) && (integrity || readdirSync(dir).length === 0)) rmSync(this.root, { recursive: true, force: true });
+  }
+}
