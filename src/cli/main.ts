@@ -1,4 +1,4 @@
-import { cac } from "cac";
+import { cac, type CAC } from "cac";
 import { isImgxError } from "../core/errors.ts";
 import { closest } from "./argv.ts";
 import { registerCompletion } from "./commands/completion.ts";
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.help();
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1]!, "--help"] : ["--help"];
   try {
-    cli.parse(["imgx", "imgx", ...argv], { run: false });
+    cli.parse(["imgx", "imgx", ...pinBooleans(cli, argv)], { run: false });
     if (!cli.matchedCommand) {
       if (cli.options.help) return EXIT.ok;
       if (argv.length === 0) {
@@ -48,6 +48,18 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e, ctx, debugOn);
   }
+}
+
+/**
+ * cac's parser only knows camel-cased boolean names, so `--all-platforms X` would swallow X as the
+ * flag's value. Spelling declared kebab-case booleans as `--flag=true` keeps positionals intact.
+ */
+function pinBooleans(cli: CAC, argv: string[]): string[] {
+  const booleans = new Set(
+    [...cli.commands, cli.globalCommand].flatMap((c) => c.options).filter((o) => !/[<[]/.test(o.rawName)).flatMap((o) => o.rawName.split(",").map((n) => n.trim())).filter((n) => /^--\w+-/.test(n)),
+  );
+  const dd = argv.indexOf("--");
+  return argv.map((a, i) => (booleans.has(a) && (dd < 0 || i < dd) ? `${a}=true` : a));
 }
 
 function reportError(e: unknown, ctx: CliContext, debugOn: boolean): number {

@@ -28,7 +28,7 @@ export interface CopyContext {
 const IMAGE_CONFIG_TYPES = [MT.dockerConfig, MT.ociConfig] as string[];
 
 /** Copies one image manifest: its config and layers (in parallel, each once), then the manifest itself. */
-export async function copyManifest(ctx: CopyContext, data: ManifestData, names: string[]): Promise<Descriptor> {
+export async function copyManifest(ctx: CopyContext, data: ManifestData, names: string[], top: boolean): Promise<Descriptor> {
   if (data.parsed.kind !== "manifest") throw new ImgxError("BAD_MANIFEST", `Cannot copy ${data.descriptor.digest}: expected an image manifest`);
   const m = data.parsed.manifest;
   const srcFamily = familyOf(data.parsed.mediaType);
@@ -63,7 +63,7 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
     const c = config.config;
     desc.platform = { os: c.os, architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) };
   }
-  await ctx.sink.putManifest(desc, bytes, names);
+  await ctx.sink.putManifest(desc, bytes, names, top);
   ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names });
   return desc;
 }

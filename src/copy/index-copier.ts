@@ -12,14 +12,14 @@ import { selectChildren, type PlatformChoice } from "./select.ts";
  * platforms (when the sink stores indexes) or resolved to the single best platform.
  */
 export async function copyTop(ctx: CopyContext, data: ManifestData, names: string[], choice: PlatformChoice): Promise<Descriptor> {
-  if (data.parsed.kind === "manifest") return copyManifest(ctx, data, names);
+  if (data.parsed.kind === "manifest") return copyManifest(ctx, data, names, true);
   const keepIndex = choice.all || choice.platforms.length > 1;
   if (keepIndex) {
     if (!ctx.sink.caps.acceptsIndex)
       throw new ImgxError("UNSUPPORTED", `Cannot write a multi-platform index to ${ctx.sink.label}: it holds one image per name`, {
         hint: "choose one --platform",
       });
-    return copyIndex(ctx, data, names, choice);
+    return copyIndex(ctx, data, names, choice, true);
   }
   const [child] = selectChildren(data.parsed.index, choice, `${ctx.source.label} (${data.descriptor.digest})`);
   const childData = await ctx.source.manifest(child!);
@@ -27,14 +27,14 @@ export async function copyTop(ctx: CopyContext, data: ManifestData, names: strin
   return copyTop(ctx, childData, names, choice);
 }
 
-async function copyIndex(ctx: CopyContext, data: ManifestData, names: string[], choice: PlatformChoice): Promise<Descriptor> {
+async function copyIndex(ctx: CopyContext, data: ManifestData, names: string[], choice: PlatformChoice, top: boolean): Promise<Descriptor> {
   if (data.parsed.kind !== "index") throw new ImgxError("BAD_MANIFEST", `Cannot copy ${data.descriptor.digest}: expected an index`);
   const index = data.parsed.index;
   const children = selectChildren(index, choice, `${ctx.source.label} (${data.descriptor.digest})`);
   const out = await Promise.all(
     children.map(async (child) => {
       const childData = await ctx.source.manifest(child);
-      const d = isIndexType(childData.parsed.mediaType) ? await copyIndex(ctx, childData, [], { all: true }) : await copyManifest(ctx, childData, []);
+      const d = isIndexType(childData.parsed.mediaType) ? await copyIndex(ctx, childData, [], { all: true }, false) : await copyManifest(ctx, childData, [], false);
       const desc: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
       if (child.platform) desc.platform = child.platform;
       if (child.annotations) desc.annotations = child.annotations;
@@ -51,7 +51,7 @@ async function copyIndex(ctx: CopyContext, data: ManifestData, names: string[], 
     digest: changed ? sha256Bytes(bytes) : data.descriptor.digest,
     size: bytes.byteLength,
   };
-  await ctx.sink.putManifest(desc, bytes, names);
+  await ctx.sink.putManifest(desc, bytes, names, top);
   ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names });
   return desc;
 }

@@ -76,7 +76,7 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     }
     await sink.commit();
   } catch (e) {
-    await sink.abort().catch(() => {});
+    await sink.abort(e).catch(() => {});
     throw e;
   }
   result.seconds = (performance.now() - started) / 1000;

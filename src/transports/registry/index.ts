@@ -1,11 +1,56 @@
-import { ImgxError } from "../../core/errors.ts";
-import type { DockerReference } from "../../core/reference.ts";
-import type { ImageSink, ImageSource, RegistryOptions } from "../types.ts";
+import { ImgxError, q } from "../../core/errors.ts";
+import { parseDockerReference, type DockerReference } from "../../core/reference.ts";
+import type { RegistryOptions } from "../types.ts";
+import { MANIFEST_ACCEPT } from "./accept.ts";
+import { RegistryClient, registryError } from "./client.ts";
+import { eraseCredentials, storeCredentials } from "./credentials.ts";
+import { fetchManifest } from "./source.ts";
 
-const todo = () => new ImgxError("UNSUPPORTED", "Cannot reach registries yet: the registry transport is being written");
-export async function openRegistrySource(_r: DockerReference, _o: RegistryOptions): Promise<ImageSource> { throw todo(); }
-export async function openRegistrySink(_r: DockerReference, _o: RegistryOptions): Promise<ImageSink> { throw todo(); }
-export async function listTags(_r: DockerReference, _o: RegistryOptions): Promise<string[]> { throw todo(); }
-export async function resolveDigest(_r: DockerReference, _o: RegistryOptions): Promise<string> { throw todo(); }
-export async function login(_r: string, _u: string, _p: string, _o: RegistryOptions): Promise<void> { throw todo(); }
-export async function logout(_r: string): Promise<void> { throw todo(); }
+export { openRegistrySource } from "./source.ts";
+export { openRegistrySink } from "./sink.ts";
+
+/** All tags of a repository, following `Link: <…>; rel="next"` pagination. */
+export async function listTags(ref: DockerReference, opts: RegistryOptions): Promise<string[]> {
+  const client = new RegistryClient(ref.registry, opts);
+  const tags: string[] = [];
+  let next: string | undefined = `/v2/${ref.repository}/tags/list?n=1000`;
+  for (let page = 0; next && page < 10_000; page++) {
+    const res = await client.fetch(next, { method: "GET", repo: ref.repository, actions: ["pull"] });
+    if (!res.ok) throw await registryError(res, "list tags of", `${ref.registry}/${ref.repository}`);
+    const body = (await res.json()) as { tags?: string[] | null };
+    tags.push(...(body.tags ?? []));
+    const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "");
+    next = link?.[1];
+  }
+  return tags;
+}
+
+/** The digest a reference resolves to: HEAD (cheap, no pull quota on Docker Hub), falling back to GET. */
+export async function resolveDigest(ref: DockerReference, opts: RegistryOptions): Promise<string> {
+  const client = new RegistryClient(ref.registry, opts);
+  const reference = ref.digest ?? ref.tag ?? "latest";
+  const res = await client.fetch(`/v2/${ref.repository}/manifests/${reference}`, { method: "HEAD", headers: { accept: MANIFEST_ACCEPT }, repo: ref.repository, actions: ["pull"] });
+  await res.body?.cancel();
+  const d = res.headers.get("docker-content-digest");
+  if (res.ok && d?.startsWith("sha256:")) return d;
+  if (res.status === 404) throw new ImgxError("MANIFEST_UNKNOWN", `Cannot resolve ${q(`${ref.registry}/${ref.repository}:${reference}`)}: manifest unknown`);
+  return (await fetchManifest(client, ref, reference)).descriptor.digest;
+}
+
+/** Checks credentials against the registry, then stores them in Docker's config.json. */
+export async function login(registry: string, username: string, password: string, opts: RegistryOptions): Promise<void> {
+  const host = parseDockerReference(`${registry.replace(/^https?:\/\//, "").replace(/\/.*$/, "")}/x`).registry;
+  const client = new RegistryClient(host, { ...opts, username, password });
+  // a token for a harmless scope proves the password; with Basic auth, /v2/ itself does
+  const res = await client.fetch("/v2/", { method: "GET", repo: "imgx-login-check", actions: ["pull"] });
+  await res.body?.cancel();
+  if (res.status === 401 || res.status === 403)
+    throw new ImgxError("UNAUTHORIZED", `Cannot log in to ${host}: the registry refused the credentials of user ${q(username)}`);
+  if (!res.ok) throw new ImgxError("REGISTRY", `Cannot log in to ${host}: /v2/ answered HTTP ${res.status}`);
+  await storeCredentials(host, username, password);
+}
+
+export async function logout(registry: string): Promise<void> {
+  const host = parseDockerReference(`${registry.replace(/^https?:\/\//, "").replace(/\/.*$/, "")}/x`).registry;
+  if (!(await eraseCredentials(host))) throw new ImgxError("NOT_FOUND", `Cannot log out of ${host}: no stored credentials`);
+}

@@ -1,0 +1,115 @@
+import { ImgxError, q } from "../../core/errors.ts";
+import type { Challenge } from "./challenge.ts";
+
+export interface Credentials {
+  username: string;
+  password: string;
+  /** Docker's identitytoken: an OAuth2 refresh token used instead of the password. */
+  identityToken?: string;
+}
+
+type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+const DEFAULT_TTL_S = 60;
+
+function isPrivateHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\./.test(h) || /^10\./.test(h) || /^192\.168\./.test(h) || /^172\.(1[6-9]|2\d|3[01])\./.test(h) || /^169\.254\./.test(h) || /^f[cd]/.test(h) || h === "0.0.0.0";
+}
+
+/**
+ * Turns a registry's challenge into Authorization headers: Basic from credentials, or Bearer
+ * tokens fetched from the realm and cached per scope set until they expire.
+ */
+export class Authenticator {
+  private challenge?: Challenge;
+  private tokens = new Map<string, { token: string; expires: number }>();
+  private pending = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly registryUrl: URL,
+    private readonly creds: Credentials | undefined,
+    private readonly fixedToken: string | undefined,
+    private readonly fetchFn: FetchLike,
+    private readonly debug?: (l: string) => void,
+  ) {}
+
+  setChallenge(c: Challenge | undefined): void {
+    this.challenge = c;
+  }
+
+  get scheme(): string | undefined {
+    return this.fixedToken ? "bearer" : this.challenge?.scheme;
+  }
+
+  /** Drops cached tokens for these scopes (after a 401 with them). */
+  invalidate(scopes: string[]): void {
+    this.tokens.delete(scopes.join(" "));
+  }
+
+  async header(scopes: string[]): Promise<string | undefined> {
+    if (this.fixedToken) return `Bearer ${this.fixedToken}`;
+    const c = this.challenge;
+    if (!c) return undefined;
+    if (c.scheme === "basic") return this.creds ? `Basic ${btoa(`${this.creds.username}:${this.creds.password}`)}` : undefined;
+    if (c.scheme !== "bearer") return undefined;
+    const key = scopes.join(" ");
+    const hit = this.tokens.get(key);
+    if (hit && hit.expires > Date.now()) return `Bearer ${hit.token}`;
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.fetchToken(c, scopes).finally(() => this.pending.delete(key));
+      this.pending.set(key, p);
+    }
+    return `Bearer ${await p}`;
+  }
+
+  private realm(c: Challenge): URL {
+    const raw = c.params.realm;
+    let url: URL;
+    try {
+      url = new URL(raw ?? "");
+    } catch {
+      throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: the registry's token realm ${q(raw)} is not a URL`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: token realm ${q(raw)} is not http(s)`);
+    if (this.registryUrl.protocol === "https:" && url.protocol === "http:")
+      throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: refusing a plain-http token realm ${q(url.origin)} for an https registry`);
+    // SSRF guard: a public registry may not send us (with credentials) to a private address.
+    if (isPrivateHost(url.hostname) && !isPrivateHost(this.registryUrl.hostname))
+      throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: token realm ${q(url.origin)} is a private address`);
+    return url;
+  }
+
+  private async fetchToken(c: Challenge, scopes: string[]): Promise<string> {
+    const url = this.realm(c);
+    if (c.params.service) url.searchParams.set("service", c.params.service);
+    for (const s of scopes) url.searchParams.append("scope", s);
+    const headers: Record<string, string> = {};
+    if (this.creds) headers.authorization = `Basic ${btoa(`${this.creds.username}:${this.creds.password}`)}`;
+    this.debug?.(`token GET ${url.origin}${url.pathname} service=${c.params.service ?? ""} scope=${scopes.join(" ")} credentials=${this.creds ? "yes" : "no"}`);
+    let res: Response;
+    try {
+      res = await this.fetchFn(url.toString(), { method: "GET", headers });
+    } catch (e) {
+      throw new ImgxError("NETWORK", `Cannot reach token server ${q(url.origin)} for ${this.registryUrl.host}: ${(e as Error).message}`, { cause: e });
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel();
+      throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: the token server refused ${this.creds ? `the credentials of user ${q(this.creds.username)}` : "anonymous access"} (HTTP ${res.status})`, {
+        hint: this.creds ? "check the password" : "log in with imgx login or pass --creds",
+      });
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new ImgxError("REGISTRY", `Cannot get a token for ${this.registryUrl.host}: token server answered HTTP ${res.status}`);
+    }
+    const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string; expires_in?: number };
+    const token = body.token || body.access_token;
+    if (!token) throw new ImgxError("REGISTRY", `Cannot get a token for ${this.registryUrl.host}: the token server's answer has no token`);
+    const ttl = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : DEFAULT_TTL_S;
+    // renew a little early so a token never expires mid-request
+    this.tokens.set(scopes.join(" "), { token, expires: Date.now() + Math.max(1, ttl - 10) * 1000 });
+    return token;
+  }
+}

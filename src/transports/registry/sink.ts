@@ -1,0 +1,84 @@
+import { ImgxError, q } from "../../core/errors.ts";
+import type { Descriptor } from "../../core/manifest.ts";
+import { splitImageName, type DockerReference } from "../../core/reference.ts";
+import type { BlobInput, ImageSink, RegistryOptions, SinkCaps } from "../types.ts";
+import { RegistryClient, registryError } from "./client.ts";
+import { uploadBlob } from "./upload.ts";
+
+/** A registry repository as an ImageSink: HEAD before upload, cross-repo mounts, manifests after their blobs. */
+export class RegistrySink implements ImageSink {
+  readonly caps: SinkCaps;
+  private readonly client: RegistryClient;
+  private readonly repo: string;
+
+  constructor(
+    private readonly ref: DockerReference,
+    private readonly opts: RegistryOptions,
+  ) {
+    this.client = new RegistryClient(ref.registry, opts);
+    this.repo = ref.repository;
+    this.caps = { maxConcurrentWrites: opts.concurrency || 6, acceptsIndex: true, needsKnownSize: false, multiImage: false };
+  }
+
+  get label(): string {
+    return `docker://${this.ref.registry}/${this.repo}`;
+  }
+
+  async hasBlob(desc: Descriptor): Promise<boolean> {
+    const res = await this.client.fetch(`/v2/${this.repo}/blobs/${desc.digest}`, { method: "HEAD", repo: this.repo, actions: ["pull", "push"] });
+    await res.body?.cancel();
+    if (res.status === 200) return desc.size < 0 || Number(res.headers.get("content-length") ?? desc.size) === desc.size;
+    if (res.status === 404) return false;
+    if (res.status === 401 || res.status === 403) throw await registryError(res, "check blobs in", `${this.ref.registry}/${this.repo}`);
+    return false;
+  }
+
+  async mountBlob(desc: Descriptor, from: { registry: string; repository: string }): Promise<boolean> {
+    if (from.registry !== this.ref.registry || from.repository === this.repo) return false;
+    const path = `/v2/${this.repo}/blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from.repository)}`;
+    const res = await this.client.fetch(path, {
+      method: "POST",
+      headers: { "content-length": "0" },
+      repo: this.repo,
+      actions: ["pull", "push"],
+      extraScopes: [`repository:${from.repository}:pull`],
+      idempotent: false,
+    });
+    await res.body?.cancel();
+    if (res.status === 201) return true;
+    // 202 means the registry opened a normal upload instead: drop it and upload ourselves.
+    const loc = res.headers.get("location");
+    if (res.status === 202 && loc) await this.client.fetch(await this.client.resolveUrl(loc), { method: "DELETE", repo: this.repo, actions: ["pull", "push"] }).then((r) => r.body?.cancel()).catch(() => {});
+    return false;
+  }
+
+  async putBlob(blob: BlobInput): Promise<void> {
+    await uploadBlob(this.client, this.repo, blob, this.opts);
+  }
+
+  async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
+    const refs = top && names.length ? [...new Set(names.map((n) => splitImageName(n).tag))] : [desc.digest];
+    for (const r of refs) {
+      const subject = `${this.ref.registry}/${this.repo}${r.startsWith("sha256:") ? "@" : ":"}${r}`;
+      const res = await this.client.fetch(`/v2/${this.repo}/manifests/${r}`, {
+        method: "PUT",
+        headers: { "content-type": desc.mediaType, "content-length": String(bytes.length) },
+        body: bytes,
+        repo: this.repo,
+        actions: ["pull", "push"],
+        idempotent: true,
+      });
+      if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await registryError(res, "push manifest", subject);
+      await res.body?.cancel();
+      const got = res.headers.get("docker-content-digest");
+      if (got && got !== desc.digest) throw new ImgxError("DIGEST_MISMATCH", `Cannot push manifest ${q(subject)}: the registry stored ${q(got)}, we sent ${q(desc.digest)}`);
+    }
+  }
+
+  async commit(): Promise<void> {}
+  async abort(): Promise<void> {}
+}
+
+export async function openRegistrySink(ref: DockerReference, opts: RegistryOptions): Promise<ImageSink> {
+  return new RegistrySink(ref, opts);
+}

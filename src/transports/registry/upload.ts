@@ -1,0 +1,165 @@
+import { ImgxError, q } from "../../core/errors.ts";
+import type { BlobInput, RegistryOptions } from "../types.ts";
+import { RegistryClient, registryError } from "./client.ts";
+
+const MONOLITHIC_MAX = 16 * 1024 * 1024;
+const DEFAULT_CHUNK = 32 * 1024 * 1024;
+/** Chunks of unknown-size blobs must be buffered to send a Content-Length; keep that buffer small. */
+const BUFFERED_CHUNK_MAX = 8 * 1024 * 1024;
+
+/** Appends a query parameter without re-encoding the registry's own state (distribution's `_state`). */
+export function withParam(url: string, key: string, value: string): string {
+  return `${url}${url.includes("?") ? "&" : "?"}${key}=${encodeURIComponent(value)}`;
+}
+
+export interface UploadSession {
+  location: string;
+  minChunk: number;
+}
+
+export async function startUpload(client: RegistryClient, repo: string): Promise<UploadSession> {
+  const res = await client.fetch(`/v2/${repo}/blobs/uploads/`, { method: "POST", headers: { "content-length": "0" }, repo, actions: ["pull", "push"], idempotent: false });
+  if (res.status !== 202) throw await registryError(res, "start an upload to", `${client.registry}/${repo}`);
+  await res.body?.cancel();
+  const loc = res.headers.get("location");
+  if (!loc) throw new ImgxError("REGISTRY", `Cannot upload to ${q(`${client.registry}/${repo}`)}: the registry gave no upload Location`);
+  return { location: await client.resolveUrl(loc), minChunk: Number(res.headers.get("oci-chunk-min-length") ?? 0) || 0 };
+}
+
+/** Asks the registry how many bytes of an upload it holds (GET on the upload URL, Range: 0-N). */
+export async function uploadStatus(client: RegistryClient, repo: string, location: string): Promise<{ offset: number; location: string }> {
+  const res = await client.fetch(location, { method: "GET", repo, actions: ["pull", "push"] });
+  await res.body?.cancel();
+  if (res.status !== 204 && res.status !== 202) throw new ImgxError("REGISTRY", `Cannot query upload status in ${q(repo)}: HTTP ${res.status}`);
+  const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get("range") ?? "");
+  const next = res.headers.get("location");
+  return { offset: range ? Number(range[1]) + 1 : 0, location: next ? await client.resolveUrl(next) : location };
+}
+
+/**
+ * Uploads one blob: a single PUT for small blobs of known size, otherwise PATCH chunks with
+ * Content-Range (following each returned Location) and a final PUT with the digest computed while
+ * streaming. Never holds more than one chunk, and holds none when the size is known.
+ */
+export async function uploadBlob(client: RegistryClient, repo: string, blob: BlobInput, opts: RegistryOptions): Promise<void> {
+  const session = await startUpload(client, repo);
+  const subject = `${client.registry}/${repo}`;
+  const mode = opts.uploadMode ?? "auto";
+  let location = session.location;
+  if (blob.digest && blob.size !== undefined && mode !== "chunked" && (mode === "monolithic" || blob.size <= MONOLITHIC_MAX)) {
+    const res = await client.fetch(withParam(location, "digest", blob.digest), {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+      body: blob.stream,
+      repo,
+      actions: ["pull", "push"],
+      idempotent: false,
+    });
+    return finish(res, blob, subject);
+  }
+  const chunkSize = Math.max(opts.chunkSize ?? DEFAULT_CHUNK, session.minChunk, 1);
+  const reader = blob.stream.getReader();
+  let leftover: Uint8Array | undefined;
+  let offset = 0;
+  for (;;) {
+    const known = blob.size !== undefined;
+    const len = known ? Math.min(chunkSize, blob.size! - offset) : 0;
+    let body: ReadableStream<Uint8Array> | Uint8Array;
+    let n: number;
+    let rest: (() => Uint8Array | undefined) | undefined;
+    if (known) {
+      if (len <= 0) break;
+      const cs = chunkStream(reader, leftover, len);
+      body = cs.body;
+      rest = cs.leftover;
+      n = len;
+    } else {
+      const buf = await readChunk(reader, leftover, Math.min(chunkSize, Math.max(BUFFERED_CHUNK_MAX, session.minChunk)));
+      leftover = buf.leftover;
+      if (buf.data.length === 0) break;
+      body = buf.data;
+      n = buf.data.length;
+    }
+    const res = await client.fetch(location, {
+      method: "PATCH",
+      headers: { "content-type": "application/octet-stream", "content-length": String(n), "content-range": `${offset}-${offset + n - 1}` },
+      body,
+      repo,
+      actions: ["pull", "push"],
+      idempotent: false,
+    });
+    if (res.status !== 202) throw await registryError(res, "upload a chunk to", subject);
+    await res.body?.cancel();
+    if (rest) leftover = rest();
+    offset += n;
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get("range") ?? "");
+    if (range && Number(range[1]) + 1 !== offset)
+      throw new ImgxError("REGISTRY", `Cannot upload to ${q(subject)}: the registry holds ${Number(range[1]) + 1} bytes after we sent ${offset}`);
+    const next = res.headers.get("location");
+    if (next) location = await client.resolveUrl(next);
+    if (known && offset >= blob.size!) break;
+  }
+  if (blob.size !== undefined) {
+    // drain to the end so the verify stream can check digest and size before we commit the upload
+    const { done } = await reader.read();
+    if (!done) throw new ImgxError("SIZE_MISMATCH", `Cannot upload blob to ${q(subject)}: more bytes than its declared ${blob.size}`);
+  }
+  const digest = blob.result().digest;
+  const res = await client.fetch(withParam(location, "digest", digest), { method: "PUT", headers: { "content-length": "0" }, repo, actions: ["pull", "push"], idempotent: false });
+  return finish(res, blob, subject);
+}
+
+async function finish(res: Response, blob: BlobInput, subject: string): Promise<void> {
+  if (res.status !== 201) throw await registryError(res, "upload blob to", subject);
+  await res.body?.cancel();
+  const want = blob.result().digest;
+  const got = res.headers.get("docker-content-digest");
+  if (got && got !== want) throw new ImgxError("DIGEST_MISMATCH", `Cannot upload blob to ${q(subject)}: the registry stored ${q(got)}, we sent ${q(want)}`);
+}
+
+type Reader = { read(): Promise<{ done: boolean; value?: Uint8Array }> };
+
+/** A stream of exactly `len` bytes taken from `reader` (plus what was left over from the previous chunk). */
+function chunkStream(reader: Reader, leftover: Uint8Array | undefined, len: number) {
+  const state: { leftover?: Uint8Array } = {};
+  let sent = 0;
+  let pending = leftover;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (sent >= len) return c.close();
+      let chunk = pending;
+      pending = undefined;
+      if (!chunk) {
+        const r = await reader.read();
+        if (r.done) return c.error(new ImgxError("SIZE_MISMATCH", `Cannot upload blob: the stream ended after ${sent} of ${len} chunk bytes`));
+        chunk = r.value!;
+      }
+      const take = Math.min(chunk.length, len - sent);
+      if (take < chunk.length) state.leftover = chunk.subarray(take);
+      sent += take;
+      c.enqueue(chunk.subarray(0, take));
+      if (sent >= len) c.close();
+    },
+  });
+  return { body, leftover: () => state.leftover };
+}
+
+async function readChunk(reader: Reader, leftover: Uint8Array | undefined, max: number): Promise<{ data: Uint8Array; leftover?: Uint8Array }> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  let pending = leftover;
+  while (n < max) {
+    let chunk = pending;
+    pending = undefined;
+    if (!chunk) {
+      const r = await reader.read();
+      if (r.done) break;
+      chunk = r.value!;
+    }
+    const take = Math.min(chunk.length, max - n);
+    parts.push(chunk.subarray(0, take));
+    n += take;
+    if (take < chunk.length) return { data: Buffer.concat(parts), leftover: chunk.subarray(take) };
+  }
+  return { data: Buffer.concat(parts) };
+}

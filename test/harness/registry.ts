@@ -1,0 +1,126 @@
+// Starts the real CNCF distribution registry (Debian's docker-registry) on a free loopback port.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTokenServer, type TokenServer } from "./token-server.ts";
+
+export type RegistryMode = "open" | "basic" | "token" | "tls";
+
+export interface RunningRegistry {
+  host: string;
+  url: string;
+  mode: RegistryMode;
+  dir: string;
+  storageDir: string;
+  caFile?: string;
+  users: { name: string; password: string }[];
+  tokenServer?: TokenServer;
+  logPath: string;
+  stop(): Promise<void>;
+}
+
+export const USERS = [{ name: "alice", password: "wonderland-secret-42" }];
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function sh(cmd: string[], cwd: string): Promise<void> {
+  const p = Bun.spawn(cmd, { cwd, stdout: "ignore", stderr: "pipe" });
+  if ((await p.exited) !== 0) throw new Error(`${cmd.join(" ")}: ${await new Response(p.stderr).text()}`);
+}
+
+/** A self-signed CA plus a server certificate for 127.0.0.1/localhost, made with openssl. */
+export async function makeTlsFiles(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
+  await sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=imgx test CA"], dir);
+  await sh(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"], dir);
+  await sh(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext"], dir);
+  return { ca: join(dir, "ca.pem"), cert: join(dir, "server.pem"), key: join(dir, "server.key") };
+}
+
+export async function startRegistry(mode: RegistryMode): Promise<RunningRegistry> {
+  if (!Bun.which("docker-registry")) throw new Error("docker-registry is not installed (apt-get install -y docker-registry)");
+  const dir = mkdtempSync(join(tmpdir(), `imgx-registry-${mode}-`));
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const storageDir = join(dir, "storage");
+  let auth = "";
+  let tls = "";
+  let caFile: string | undefined;
+  let tokenServer: TokenServer | undefined;
+  if (mode === "basic") {
+    const lines = await Promise.all(USERS.map(async (u) => `${u.name}:${(await Bun.password.hash(u.password, { algorithm: "bcrypt", cost: 4 })).replace(/^\$2b\$/, "$2y$")}`));
+    writeFileSync(join(dir, "htpasswd"), `${lines.join("\n")}\n`);
+    auth = `auth:\n  htpasswd:\n    realm: imgx-test\n    path: ${join(dir, "htpasswd")}\n`;
+  } else if (mode === "token") {
+    tokenServer = await startTokenServer(dir, USERS);
+    auth = `auth:\n  token:\n    realm: ${tokenServer.url}/token\n    service: imgx-test-registry\n    issuer: imgx-test-issuer\n    rootcertbundle: ${tokenServer.certFile}\n`;
+  } else if (mode === "tls") {
+    const f = await makeTlsFiles(dir);
+    caFile = f.ca;
+    tls = `  tls:\n    certificate: ${f.cert}\n    key: ${f.key}\n`;
+  }
+  const config = `version: 0.1
+log:
+  level: info
+  formatter: text
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: ${storageDir}
+  delete:
+    enabled: true
+  redirect:
+    disable: true
+http:
+  addr: ${host}
+  secret: imgx-test-secret
+${tls}${auth}`;
+  writeFileSync(join(dir, "config.yml"), config);
+  const logPath = join(dir, "registry.log");
+  const proc = Bun.spawn(["docker-registry", "serve", join(dir, "config.yml")], { stdout: Bun.file(logPath), stderr: Bun.file(`${logPath}.err`) });
+  const scheme = mode === "tls" ? "https" : "http";
+  const url = `${scheme}://${host}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/v2/`, { tls: { rejectUnauthorized: false } } as RequestInit);
+      await r.body?.cancel();
+      break;
+    } catch {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        proc.kill();
+        const err = await Bun.file(`${logPath}.err`).text().catch(() => "");
+        throw new Error(`docker-registry did not start in ${mode} mode: ${err.slice(-800)}`);
+      }
+      await Bun.sleep(50);
+    }
+  }
+  return {
+    host,
+    url,
+    mode,
+    dir,
+    storageDir,
+    caFile,
+    users: mode === "basic" || mode === "token" ? USERS : [],
+    tokenServer,
+    logPath: `${logPath}.err`,
+    stop: async () => {
+      proc.kill();
+      await proc.exited;
+      tokenServer?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
