@@ -2,6 +2,7 @@ import { openSync, readSync, closeSync, statSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { ImgxError, q } from "../core/errors.ts";
 import { parseDockerReference, type DockerReference } from "../core/reference.ts";
+import { indexTar } from "../storage/tar-index.ts";
 
 export type LocalKind = "oci" | "oci-archive" | "docker-archive";
 export type TransportRef =
@@ -34,8 +35,10 @@ export function parseTransportRef(input: string, opts: { forWrite?: boolean; def
     }
     const sniffed = sniffPath(input);
     if (sniffed) return { kind: sniffed, path: input, input };
-    if (existsSync(input) && !opts.forWrite)
+    if (existsSync(input) && !opts.forWrite) {
+      if (statSync(input).isFile()) indexTar(input); // a broken tar explains itself (truncated, bad header…)
       throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(input)}: not an OCI layout (no oci-layout file) or an image tarball (no manifest.json or index.json)`);
+    }
     if (opts.forWrite) return { kind: opts.defaultLocal ?? guessKindFromName(input), path: input, input };
     throw new ImgxError("NOT_FOUND", `Cannot read ${q(input)}: no such file or directory`);
   }

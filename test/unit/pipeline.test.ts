@@ -26,7 +26,7 @@ function memSource(blobs: Map<string, Uint8Array>, top: Descriptor): ImageSource
 
 function memSink(caps: Partial<SinkCaps> = {}) {
   const blobs = new Map<string, Uint8Array>();
-  const manifests: { desc: Descriptor; bytes: Uint8Array; names: string[] }[] = [];
+  const manifests: { desc: Descriptor; bytes: Uint8Array; names: string[]; top: boolean }[] = [];
   let committed = false;
   let aborted = false;
   const sink: ImageSink = {
@@ -37,7 +37,7 @@ function memSink(caps: Partial<SinkCaps> = {}) {
       const bytes = new Uint8Array(await new Response(b.stream).arrayBuffer());
       blobs.set(b.result().digest, bytes);
     },
-    putManifest: async (desc, bytes, names) => void manifests.push({ desc, bytes, names }),
+    putManifest: async (desc, bytes, names, top) => void manifests.push({ desc, bytes, names, top }),
     commit: async () => void (committed = true),
     abort: async () => void (aborted = true),
   };
@@ -133,6 +133,7 @@ describe("copy pipeline", () => {
     const r2 = await copyImages(memSource(blobs, top), all.sink, { platforms: { all: true } });
     expect(r2.images[0]!.digest).toBe(top.digest);
     expect(all.manifests.length).toBe(3);
+    expect(all.manifests.map((x) => x.top)).toEqual([false, false, true]);
     const noIndex = await copyImages(memSource(blobs, top), memSink({ acceptsIndex: false }).sink, { platforms: { all: true } }).catch((e) => e);
     expect(noIndex.code).toBe("UNSUPPORTED");
   });

@@ -10,7 +10,8 @@ export function registerInspect(ctx: CliContext): void {
     .command("inspect <src>", "Show an image's manifest or index, platforms, config summary and layers")
     .option("--raw", "Print the exact manifest/index bytes (with --platform: the selected platform's manifest)")
     .option("--config", "Print the exact config bytes")
-    .option("--platform <os/arch[/variant]>", "Platform to describe from an index (default: the host's)");
+    .option("--platform <os/arch[/variant]>", "Platform to describe from an index (default: the host's)")
+    .option("--all-platforms", "Describe only the index, not one platform's image");
   addOutputFlags(addRegistryFlags(c))
     .example("imgx inspect save.tar")
     .example("imgx inspect --platform linux/arm64 docker://localhost:5000/app:1.2")
