@@ -6,6 +6,7 @@ import { ImgxError, isImgxError, q } from "../core/errors.ts";
 import type { Descriptor } from "../core/manifest.ts";
 import type { Compression } from "../core/media-types.ts";
 import type { BlobInput, ImageSink, ImageSource } from "../transports/types.ts";
+import type { BlobInfoCache } from "./blob-info-cache.ts";
 import type { BlobState, EventSink } from "./events.ts";
 import { compressStream, decompressStream, verifyStream } from "./streams.ts";
 
@@ -26,12 +27,15 @@ export interface MovedBlob {
  * Moves one blob, retrying from scratch when its bytes fail verification (once) or the connection
  * breaks mid-body (up to `retries` times). The sink has discarded the failed attempt's temp data.
  */
-export async function moveBlob(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }, retries = 3): Promise<MovedBlob> {
+export async function moveBlob(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }, retries = 3, cache?: BlobInfoCache): Promise<MovedBlob> {
   let integrityRetries = 1;
   let networkRetries = retries;
   for (;;) {
     try {
-      return await moveOnce(source, sink, plan, emit, mountFrom);
+      const moved = await moveOnce(source, sink, plan, emit, mountFrom, cache);
+      const rc = plan.recompress;
+      if (cache && rc?.diffId && rc.to !== "none" && moved.state === "copied") cache.set(rc.diffId, rc.to, { digest: moved.desc.digest, size: moved.desc.size });
+      return moved;
     } catch (e) {
       const integrity = isImgxError(e, "DIGEST_MISMATCH") || isImgxError(e, "SIZE_MISMATCH");
       const network = isImgxError(e, "NETWORK") || (!isImgxError(e) && isConnectionError(e));
@@ -56,7 +60,7 @@ function isConnectionError(e: unknown): boolean {
  * Moves one blob from source to sink in a single pass: read → verify (hash) → optional
  * decompress/verify diff_id/compress/hash → sink. Skips blobs the sink has, mounts when it can.
  */
-async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }): Promise<MovedBlob> {
+async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }, cache?: BlobInfoCache): Promise<MovedBlob> {
   const started = performance.now();
   const { src } = plan;
   const knownOut: Descriptor | undefined = !plan.recompress
@@ -69,6 +73,9 @@ async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, em
     return { desc, state };
   };
   if (knownOut && knownOut.size >= 0 && (await sink.hasBlob(knownOut))) return done(knownOut, "exists");
+  const rc = plan.recompress;
+  const remembered = rc && rc.to !== "none" && rc.diffId ? cache?.get(rc.diffId, rc.to) : undefined;
+  if (remembered && (await sink.hasBlob({ mediaType: plan.mediaType, ...remembered }))) return done({ mediaType: plan.mediaType, ...remembered }, "exists");
   if (knownOut && knownOut.size >= 0 && mountFrom && sink.mountBlob && (await sink.mountBlob(knownOut, mountFrom))) return done(knownOut, "mounted");
 
   emit({ type: "blob-start", digest: src.digest, size: src.size, mediaType: plan.mediaType });

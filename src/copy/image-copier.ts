@@ -4,6 +4,7 @@ import type { Descriptor, ImageManifest } from "../core/manifest.ts";
 import { MT, familyOf, layerCompression, manifestMediaType, type Compression, type Family } from "../core/media-types.ts";
 import { sha256Bytes } from "../core/digest.ts";
 import type { ImageSink, ImageSource, ManifestData } from "../transports/types.ts";
+import type { BlobInfoCache } from "./blob-info-cache.ts";
 import { moveBlob, type BlobPlan, type MovedBlob } from "./blob-mover.ts";
 import { convertConfigType, convertLayerType } from "./convert-types.ts";
 import type { EventSink } from "./events.ts";
@@ -23,6 +24,8 @@ export interface CopyContext {
   mountFrom?: { registry: string; repository: string };
   limiter: Limiter;
   blobs: SingleFlight<MovedBlob>;
+  cache?: BlobInfoCache;
+  retries?: number;
 }
 
 const IMAGE_CONFIG_TYPES = [MT.dockerConfig, MT.ociConfig] as string[];
@@ -45,7 +48,7 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
   const layerMoves = m.layers.map((l, i) => {
     const plan = planLayer(ctx, l, family, config?.config.rootfs.diff_ids[i]);
     const key = `${l.digest}>${plan.recompress?.to ?? "keep"}`;
-    return ctx.blobs.do(key, () => ctx.limiter.run(() => moveBlob(ctx.source, ctx.sink, plan, ctx.emit, ctx.mountFrom)));
+    return ctx.blobs.do(key, () => ctx.limiter.run(() => moveBlob(ctx.source, ctx.sink, plan, ctx.emit, ctx.mountFrom, ctx.retries, ctx.cache)));
   });
   const [cfg, ...layers] = await Promise.all([configMove, ...layerMoves]);
 

@@ -3,6 +3,7 @@ import { ImgxError } from "../core/errors.ts";
 import type { Compression, Family } from "../core/media-types.ts";
 import type { ImageSink, ImageSource } from "../transports/types.ts";
 import type { BlobState, CopyEvent, EventSink } from "./events.ts";
+import type { BlobInfoCache } from "./blob-info-cache.ts";
 import { copyTop } from "./index-copier.ts";
 import { Limiter, SingleFlight } from "./limit.ts";
 import type { MovedBlob } from "./blob-mover.ts";
@@ -22,6 +23,10 @@ export interface CopyOptions {
   /** Repository to try cross-mounting blobs from (same registry); default: the source's own. */
   mountFrom?: { registry: string; repository: string };
   onEvent?: EventSink;
+  /** Remembers compressed digests of recompressed layers so a re-push can skip them. */
+  blobInfoCache?: BlobInfoCache;
+  /** Attempts for a blob whose connection broke mid-transfer. */
+  retries?: number;
 }
 
 export interface CopyResult {
@@ -60,6 +65,8 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     mountFrom: opts.mountFrom ?? source.mountFrom,
     limiter: new Limiter(Math.max(1, Math.min(opts.concurrency ?? 6, sink.caps.maxConcurrentWrites))),
     blobs: new SingleFlight<MovedBlob>(),
+    cache: opts.blobInfoCache,
+    retries: opts.retries,
   };
   try {
     const images = await source.images();
@@ -75,7 +82,9 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
       result.images.push({ digest: desc.digest, mediaType: desc.mediaType, names });
     }
     await sink.commit();
+    await opts.blobInfoCache?.save();
   } catch (e) {
+    await opts.blobInfoCache?.save();
     await sink.abort(e).catch(() => {});
     throw e;
   }

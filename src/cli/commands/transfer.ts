@@ -2,6 +2,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { ImgxError, q } from "../../core/errors.ts";
 import { formatReference, isTag } from "../../core/reference.ts";
 import type { Compression } from "../../core/media-types.ts";
+import { BlobInfoCache } from "../../copy/blob-info-cache.ts";
 import { copyImages, type CopyResult } from "../../copy/pipeline.ts";
 import { openSink, openSource } from "../../transports/open.ts";
 import type { TransportRef } from "../../transports/parse.ts";
@@ -48,6 +49,8 @@ export async function runTransfer(spec: TransferSpec, argv: string[], flags: Fla
       concurrency,
       mountFrom,
       onEvent: progress.onEvent,
+      blobInfoCache: new BlobInfoCache(),
+      retries: dstReg.retries,
     });
     stopInterrupt();
     progress.finish();

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
+import pkg from "../../../package.json" with { type: "json" };
 import { ImgxError, q } from "../../core/errors.ts";
 import { registryHost } from "../../core/reference.ts";
 import type { RegistryOptions } from "../types.ts";
@@ -21,6 +22,7 @@ export interface RequestInit2 {
   signal?: AbortSignal;
 }
 
+const USER_AGENT = `imgx/${pkg.version}`;
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|UNABLE_TO_GET_ISSUER|HOSTNAME_MISMATCH/i;
 
@@ -72,7 +74,8 @@ export class RegistryClient {
     outer?.addEventListener("abort", () => ctl.abort(outer.reason));
     let timer = setTimeout(() => ctl.abort(new Error(`no response within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
     try {
-      const res = await fetch(url, { ...init, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false } as RequestInit);
+      const headers = { "user-agent": USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
+      const res = await fetch(url, { ...init, headers, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false } as RequestInit);
       clearTimeout(timer);
       return withIdleTimeout(res, this.timeoutMs, ctl);
     } catch (e) {
