@@ -58,9 +58,9 @@ describe("command line", () => {
     const f = join(t.dir, "imgx.bash");
     writeFileSync(f, bash.stdout);
     expect((await run(["bash", "-n", f])).code).toBe(0);
-    // the script actually completes: load it and ask for completions of "imgx con"
-    const probe = await run(["bash", "-c", `source ${f}; COMP_WORDS=(imgx con); COMP_CWORD=1; _imgx; echo "\${COMPREPLY[@]}"`]);
-    expect(probe.stdout.trim().split(" ").sort()).toEqual(["completion", "convert"]);
+    // the script actually completes: load it and ask for completions of "imgx co"
+    const probe = await run(["bash", "-c", `source ${f}; COMP_WORDS=(imgx co); COMP_CWORD=1; _imgx; echo "\${COMPREPLY[@]}"`]);
+    expect(probe.stdout.trim().split(" ").sort()).toEqual(["completion", "convert", "copy"]);
     const zsh = await imgx(["completion", "zsh"]);
     expect(zsh.stdout).toStartWith("#compdef imgx");
     const fish = await imgx(["completion", "fish"]);
