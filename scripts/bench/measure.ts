@@ -11,6 +11,8 @@ export async function measure(label: string, cmdOrFn: string[] | (() => string[]
   const rss: number[] = [];
   for (let i = 0; i < opts.runs; i++) {
     await opts.before?.();
+    // flush dirty pages so every run starts with the same writeback state (this disk is the bottleneck)
+    Bun.spawnSync(["sync"]);
     const cmd = typeof cmdOrFn === "function" ? cmdOrFn() : cmdOrFn;
     const t0 = performance.now();
     const p = Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...opts.env } });
