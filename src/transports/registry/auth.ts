@@ -12,9 +12,41 @@ type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 const DEFAULT_TTL_S = 60;
 
-function isPrivateHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\./.test(h) || /^10\./.test(h) || /^192\.168\./.test(h) || /^172\.(1[6-9]|2\d|3[01])\./.test(h) || /^169\.254\./.test(h) || /^f[cd]/.test(h) || h === "0.0.0.0";
+function bare(host: string): string {
+  return host.replace(/^\[|\]$/g, "").toLowerCase();
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = bare(host);
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" || /^127\./.test(h) || h === "0.0.0.0" || h === "::";
+}
+
+export function isPrivateHost(host: string): boolean {
+  const h = bare(host);
+  return isLoopbackHost(h) || /^10\./.test(h) || /^192\.168\./.test(h) || /^172\.(1[6-9]|2\d|3[01])\./.test(h) || /^169\.254\./.test(h) || /^f[cd][0-9a-f]{2}:/.test(h) || /^fe80:/.test(h) || /^::ffff:(127|10|192\.168|169\.254)\./.test(h);
+}
+
+/**
+ * SSRF guard (go-containerregistry's): a registry may not send us, credentials in hand, to a
+ * loopback or private address unless that is the registry's own host. A loopback registry may use
+ * a loopback token server on another port (the realm is then as local as the registry itself).
+ */
+export function checkRealm(registryUrl: URL, raw: string | undefined): URL {
+  const host = registryUrl.host;
+  let url: URL;
+  try {
+    url = new URL(raw ?? "");
+  } catch {
+    throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${host}: the registry's token realm ${q(raw ?? "")} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${host}: token realm ${q(raw)} is not http(s)`);
+  if (registryUrl.protocol === "https:" && url.protocol === "http:")
+    throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${host}: refusing a plain-http token realm ${q(url.origin)} for an https registry`);
+  const same = bare(url.hostname) === bare(registryUrl.hostname);
+  const bothLoopback = isLoopbackHost(url.hostname) && isLoopbackHost(registryUrl.hostname);
+  if (!same && !bothLoopback && isPrivateHost(url.hostname))
+    throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${host}: token realm ${q(url.origin)} is a loopback or private address that is not the registry's own host`);
+  return url;
 }
 
 /**
@@ -51,7 +83,7 @@ export class Authenticator {
     if (this.fixedToken) return `Bearer ${this.fixedToken}`;
     const c = this.challenge;
     if (!c) return undefined;
-    if (c.scheme === "basic") return this.creds ? `Basic ${btoa(`${this.creds.username}:${this.creds.password}`)}` : undefined;
+    if (c.scheme === "basic") return this.creds && !this.creds.identityToken ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString("base64")}` : undefined;
     if (c.scheme !== "bearer") return undefined;
     const key = scopes.join(" ");
     const hit = this.tokens.get(key);
@@ -64,33 +96,25 @@ export class Authenticator {
     return `Bearer ${await p}`;
   }
 
-  private realm(c: Challenge): URL {
-    const raw = c.params.realm;
-    let url: URL;
-    try {
-      url = new URL(raw ?? "");
-    } catch {
-      throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: the registry's token realm ${q(raw)} is not a URL`);
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: token realm ${q(raw)} is not http(s)`);
-    if (this.registryUrl.protocol === "https:" && url.protocol === "http:")
-      throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: refusing a plain-http token realm ${q(url.origin)} for an https registry`);
-    // SSRF guard: a public registry may not send us (with credentials) to a private address.
-    if (isPrivateHost(url.hostname) && !isPrivateHost(this.registryUrl.hostname))
-      throw new ImgxError("UNAUTHORIZED", `Cannot authenticate to ${this.registryUrl.host}: token realm ${q(url.origin)} is a private address`);
-    return url;
-  }
-
   private async fetchToken(c: Challenge, scopes: string[]): Promise<string> {
-    const url = this.realm(c);
-    if (c.params.service) url.searchParams.set("service", c.params.service);
-    for (const s of scopes) url.searchParams.append("scope", s);
+    const url = checkRealm(this.registryUrl, c.params.realm);
     const headers: Record<string, string> = {};
-    if (this.creds) headers.authorization = `Basic ${btoa(`${this.creds.username}:${this.creds.password}`)}`;
-    this.debug?.(`token GET ${url.origin}${url.pathname} service=${c.params.service ?? ""} scope=${scopes.join(" ")} credentials=${this.creds ? "yes" : "no"}`);
+    let init: RequestInit;
+    if (this.creds?.identityToken) {
+      // Docker's identitytoken is an OAuth2 refresh token: exchange it with a POST (distribution's token spec)
+      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: this.creds.identityToken, client_id: "imgx", service: c.params.service ?? "", scope: scopes.join(" ") });
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      init = { method: "POST", headers, body: form.toString() };
+    } else {
+      if (c.params.service) url.searchParams.set("service", c.params.service);
+      for (const s of scopes) url.searchParams.append("scope", s);
+      if (this.creds) headers.authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString("base64")}`;
+      init = { method: "GET", headers };
+    }
+    this.debug?.(`token ${init.method} ${url.origin}${url.pathname} service=${c.params.service ?? ""} scope=${scopes.join(" ")} credentials=${this.creds ? "yes" : "no"}`);
     let res: Response;
     try {
-      res = await this.fetchFn(url.toString(), { method: "GET", headers });
+      res = await this.fetchFn(url.toString(), init);
     } catch (e) {
       throw new ImgxError("NETWORK", `Cannot reach token server ${q(url.origin)} for ${this.registryUrl.host}: ${(e as Error).message}`, { cause: e });
     }

@@ -14,7 +14,7 @@ export { registryError } from "./errors.ts";
 export interface RequestInit2 {
   method: string;
   headers?: Record<string, string>;
-  body?: string | Uint8Array | Blob | ReadableStream<Uint8Array> | null;
+  body?: RequestInit["body"] | ReadableStream<Uint8Array> | null;
   repo: string;
   actions: ("pull" | "push")[];
   extraScopes?: string[];
@@ -25,6 +25,10 @@ export interface RequestInit2 {
 const USER_AGENT = `imgx/${pkg.version}`;
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|UNABLE_TO_GET_ISSUER|HOSTNAME_MISMATCH/i;
+/** Name resolution failures don't heal in a second: retrying them only delays the error. */
+const NO_RETRY = /ENOTFOUND|DNS|getaddrinfo/i;
+/** Retries of one request stop after this many timeouts' worth of time, whatever `retries` says. */
+const DEADLINE_TIMEOUTS = 10;
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
@@ -71,22 +75,23 @@ export class RegistryClient {
   raw = async (url: string, init: RequestInit): Promise<Response> => {
     const ctl = new AbortController();
     const outer = init.signal;
-    outer?.addEventListener("abort", () => ctl.abort(outer.reason));
-    let timer = setTimeout(() => ctl.abort(new Error(`no response within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
+    if (outer?.aborted) throw outer.reason;
+    outer?.addEventListener("abort", () => ctl.abort(outer.reason), { once: true });
+    // connect + headers must arrive within the timeout; the body then gets an idle timeout per chunk
+    const timer = setTimeout(() => ctl.abort(new Error(`no response within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
     try {
       const headers = { "user-agent": USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
-      const res = await fetch(url, { ...init, headers, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false } as RequestInit);
-      clearTimeout(timer);
+      const res = await fetch(url, { ...init, headers, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false, keepalive: true } as RequestInit);
       return withIdleTimeout(res, this.timeoutMs, ctl);
-    } catch (e) {
+    } finally {
       clearTimeout(timer);
-      throw e;
     }
   };
 
   private netError(e: unknown, url: string): ImgxError {
     const err = e as Error & { code?: string };
-    const detail = `${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`;
+    const msg = String(err.message ?? e).replace(/\s+/g, " ");
+    const detail = err.code && !msg.includes(err.code) ? `${err.code}: ${msg}` : msg;
     if (CERT_ERROR.test(detail))
       return new ImgxError("TLS", `Cannot connect to ${this.host}: TLS certificate not trusted (${detail})`, { hint: "pass --ca-file, or --tls-verify=false to skip verification", cause: e });
     return new ImgxError("NETWORK", `Cannot connect to ${this.host} (${redactUrl(new URL(url).origin)}): ${detail}`, { cause: e });
@@ -119,7 +124,7 @@ export class RegistryClient {
           lastErr = ne;
           // a plain-HTTP server answers a TLS hello with garbage: that's "try http", not "retry"
           if (scheme === "https" && schemes.length > 1) break;
-          if (attempt >= this.retries) throw ne;
+          if (attempt >= this.retries || NO_RETRY.test(ne.message)) throw ne;
           await Bun.sleep(backoff(attempt));
         }
       }
@@ -128,9 +133,12 @@ export class RegistryClient {
       const creds = await lookupCredentials(this.registry, this.opts);
       this.auth = new Authenticator(base, creds, this.opts.registryToken, this.raw, this.opts.debug);
       const www = res.headers.get("www-authenticate");
-      if (res.status === 401 && www) this.auth.setChallenge(parseWwwAuthenticate(www)[0]);
+      if (res.status === 401 && www) this.auth.setChallenge(pickChallenge(parseWwwAuthenticate(www)));
       else if (res.status >= 500) throw new ImgxError("REGISTRY", `Cannot use registry ${this.host}: /v2/ answered HTTP ${res.status}`);
       else if (res.status === 404) throw new ImgxError("REGISTRY", `Cannot use ${this.host}: it does not serve the registry API (/v2/ answered 404)`);
+      else if (res.status === 400 && scheme === "http")
+        // Go's TLS servers answer a plain-HTTP request with 400 "client sent an HTTP request to an HTTPS server"
+        throw new ImgxError("REGISTRY", `Cannot use ${this.host} over plain HTTP: /v2/ answered HTTP 400 (is it an HTTPS server?)`, { hint: "drop --plain-http" });
       return base;
     }
     throw lastErr;
@@ -155,21 +163,25 @@ export class RegistryClient {
       } catch (e) {
         if (e instanceof ImgxError) throw e;
         const ne = this.netError(e, url);
-        if (idempotent && replayable && ne.code === "NETWORK" && attempt < this.retries && Date.now() - started < 10 * this.timeoutMs) {
+        if (idempotent && replayable && ne.code === "NETWORK" && !NO_RETRY.test(ne.message) && attempt < this.retries && Date.now() - started < DEADLINE_TIMEOUTS * this.timeoutMs) {
           await Bun.sleep(backoff(attempt));
           continue;
         }
         throw ne;
       }
-      if (res.status === 401 && !authRetried && replayable) {
-        authRetried = true;
+      if (res.status === 401) {
+        // Learn the new challenge even when this request can't be replayed, so the caller's next try authenticates.
         const www = res.headers.get("www-authenticate");
-        await res.body?.cancel();
-        if (www) this.auth!.setChallenge(parseWwwAuthenticate(www)[0]);
+        const challenge = www ? pickChallenge(parseWwwAuthenticate(www)) : undefined;
+        if (challenge) this.auth!.setChallenge(challenge);
         this.auth!.invalidate(scopes);
-        continue;
+        if (!authRetried && replayable && challenge) {
+          authRetried = true;
+          await res.body?.cancel();
+          continue;
+        }
       }
-      if (idempotent && replayable && RETRY_STATUS.has(res.status) && attempt < this.retries && Date.now() - started < 10 * this.timeoutMs) {
+      if (idempotent && replayable && RETRY_STATUS.has(res.status) && attempt < this.retries && Date.now() - started < DEADLINE_TIMEOUTS * this.timeoutMs) {
         const wait = retryAfter(res.headers.get("retry-after")) ?? backoff(attempt);
         await res.body?.cancel();
         this.trace(`retrying ${init.method} after HTTP ${res.status} in ${wait} ms`);
@@ -198,6 +210,8 @@ export class RegistryClient {
       const loc = res.headers.get("location");
       await res.body?.cancel();
       if (!loc) return res;
+      if (body instanceof ReadableStream && (res.status === 307 || res.status === 308))
+        throw new ImgxError("REGISTRY", `Cannot ${method} ${redactUrl(url)}: the registry redirected a streamed upload, which can't be sent twice`);
       current = new URL(loc, current).toString();
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
         method = "GET";
@@ -206,6 +220,11 @@ export class RegistryClient {
     }
     throw new ImgxError("REGISTRY", `Cannot fetch ${redactUrl(url)}: too many redirects`);
   }
+}
+
+/** Bearer beats Basic when a server offers both: it is what carries scopes. */
+function pickChallenge(cs: ReturnType<typeof parseWwwAuthenticate>) {
+  return cs.find((c) => c.scheme === "bearer") ?? cs.find((c) => c.scheme === "basic") ?? cs[0];
 }
 
 function pick(h: Headers): Record<string, string> {

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmod, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { ImgxError, q } from "../../core/errors.ts";
-import { writeFileAtomic } from "../../storage/atomic.ts";
 import type { RegistryOptions } from "../types.ts";
 import type { Credentials } from "./auth.ts";
 
@@ -18,6 +18,21 @@ interface DockerConfig {
   credsStore?: string;
   credHelpers?: Record<string, string>;
   [k: string]: unknown;
+}
+
+/** Writes config.json so a reader sees the old or the new file, never half of one; secrets → mode 0600. */
+async function writeConfig(cfg: DockerConfig): Promise<void> {
+  const p = dockerConfigPath();
+  mkdirSync(dirname(p), { recursive: true });
+  const tmp = `${p}.imgx-tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  try {
+    await writeFile(tmp, `${JSON.stringify(cfg, null, "\t")}\n`, { mode: 0o600 });
+    await chmod(tmp, 0o600); // writeFile's mode is filtered by the umask
+    await rename(tmp, p);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new ImgxError("IO", `Cannot write ${q(p)}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 function readConfig(): DockerConfig {
@@ -42,6 +57,8 @@ export function storeKey(registry: string): string {
 
 async function helper(name: string, verb: "get" | "store" | "erase", input: string): Promise<string> {
   const bin = `docker-credential-${name}`;
+  // A configured-but-absent helper (credsStore "desktop" copied from a laptop) must not break anonymous pulls.
+  if (!Bun.which(bin) && verb === "get") return "";
   if (!Bun.which(bin)) throw new ImgxError("UNAUTHORIZED", `Cannot use credential helper ${q(bin)}: not found on PATH`);
   const p = Bun.spawn([bin, verb], { stdin: new Blob([input]), stdout: "pipe", stderr: "pipe" });
   const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
@@ -63,7 +80,12 @@ export async function lookupCredentials(registry: string, opts: RegistryOptions)
     for (const k of HUB_NAMES.includes(registry) ? [HUB_KEY] : [registry, `https://${registry}`]) {
       const out = await helper(helperName, "get", k);
       if (!out.trim()) continue;
-      const v = JSON.parse(out) as { Username?: string; Secret?: string };
+      let v: { Username?: string; Secret?: string };
+      try {
+        v = JSON.parse(out);
+      } catch {
+        throw new ImgxError("UNAUTHORIZED", `Cannot use credential helper ${q(`docker-credential-${helperName}`)}: its answer is not JSON`);
+      }
       if (v.Username && v.Secret !== undefined)
         return v.Username === "<token>" ? { username: "", password: "", identityToken: v.Secret } : { username: v.Username, password: v.Secret };
     }
@@ -77,6 +99,7 @@ export async function lookupCredentials(registry: string, opts: RegistryOptions)
       if (i > 0) return { username: dec.slice(0, i), password: dec.slice(i + 1), identityToken: a.identitytoken };
     }
     if (a.username && a.password !== undefined) return { username: a.username, password: a.password };
+    if (a.identitytoken) return { username: "", password: "", identityToken: a.identitytoken };
   }
   return undefined;
 }
@@ -91,21 +114,19 @@ export async function storeCredentials(registry: string, username: string, passw
     await helper(helperName, "store", JSON.stringify({ ServerURL: key, Username: username, Secret: password }));
     cfg.auths[key] = {};
   } else cfg.auths[key] = { auth: Buffer.from(`${username}:${password}`).toString("base64") };
-  const p = dockerConfigPath();
-  mkdirSync(dirname(p), { recursive: true });
-  await writeFileAtomic(p, `${JSON.stringify(cfg, null, "\t")}\n`, 0o600);
+  await writeConfig(cfg);
 }
 
 export async function eraseCredentials(registry: string): Promise<boolean> {
   const cfg = readConfig();
   const key = storeKey(registry);
   const helperName = cfg.credHelpers?.[key] ?? cfg.credsStore;
-  if (helperName) await helper(helperName, "erase", key).catch(() => "");
   let found = false;
+  if (helperName) found = await helper(helperName, "erase", key).then(() => true, () => false);
   for (const k of keysFor(registry)) if (cfg.auths && k in cfg.auths) {
     delete cfg.auths[k];
     found = true;
   }
-  if (found || helperName) await writeFileAtomic(dockerConfigPath(), `${JSON.stringify(cfg, null, "\t")}\n`, 0o600);
+  if (found) await writeConfig(cfg);
   return found;
 }
