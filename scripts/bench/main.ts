@@ -1,6 +1,6 @@
 // imgx vs skopeo on the same bytes. Prints markdown tables of medians and ratios (skopeo ÷ imgx
 // for time: > 1 means imgx is faster).
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { measure, row, type Measurement } from "./measure.ts";
 import { benchRegistry } from "./registry.ts";
@@ -15,7 +15,11 @@ const want = (s: string) => sections.length === 0 || sections.includes(s) || sec
 const runs = Number(flag("--runs", "3"));
 const sizeMb = Number(flag("--size-mb", "1024"));
 const work = resolve(".bench");
-const imgx = resolve("dist/imgx");
+// a private copy, so rebuilding dist/imgx during a long run changes nothing mid-measurement
+mkdirSync(resolve(".bench"), { recursive: true });
+const imgx = resolve(".bench/imgx");
+await Bun.write(imgx, Bun.file(resolve("dist/imgx")));
+chmodSync(imgx, 0o755);
 mkdirSync(work, { recursive: true });
 
 export async function bigTar(mb: number): Promise<string> {

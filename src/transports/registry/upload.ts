@@ -1,6 +1,7 @@
 import { ImgxError, q } from "../../core/errors.ts";
 import type { BlobInput, RegistryOptions } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
+import { uploadState } from "./upload-state.ts";
 
 const MONOLITHIC_MAX = 16 * 1024 * 1024;
 const DEFAULT_CHUNK = 32 * 1024 * 1024;
@@ -61,6 +62,15 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
   const reader = blob.stream.getReader();
   let leftover: Uint8Array | undefined;
   let offset = 0;
+  const key = blob.digest ? `${client.registry}/${repo}@${blob.digest}` : undefined;
+  const resumed = key && blob.size !== undefined ? await resumeSession(client, repo, key) : undefined;
+  if (resumed && resumed.offset < blob.size!) {
+    // the registry already holds these bytes: read them locally (they still pass the verify hash), don't resend
+    await cancelSession(client, repo, location);
+    location = resumed.location;
+    leftover = await skipBytes(reader, resumed.offset);
+    offset = resumed.offset;
+  }
   for (;;) {
     const known = blob.size !== undefined;
     const len = known ? Math.min(chunkSize, blob.size! - offset) : 0;
@@ -97,6 +107,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       throw new ImgxError("REGISTRY", `Cannot upload to ${q(subject)}: the registry holds ${Number(range[1]) + 1} bytes after we sent ${offset}`);
     const next = res.headers.get("location");
     if (next) location = await client.resolveUrl(next);
+    if (key) await uploadState.set(key, location);
     if (known && offset >= blob.size!) break;
   }
   if (blob.size !== undefined) {
@@ -106,7 +117,39 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
   }
   const digest = blob.result().digest;
   const res = await client.fetch(withParam(location, "digest", digest), { method: "PUT", headers: { "content-length": "0" }, repo, actions: ["pull", "push"], idempotent: false });
-  return finish(res, blob, subject);
+  await finish(res, blob, subject);
+  if (key) await uploadState.set(key, undefined);
+}
+
+async function resumeSession(client: RegistryClient, repo: string, key: string): Promise<{ offset: number; location: string } | undefined> {
+  const saved = uploadState.get(key);
+  if (!saved) return undefined;
+  try {
+    const st = await uploadStatus(client, repo, saved);
+    return st.offset > 0 ? st : undefined;
+  } catch {
+    await uploadState.set(key, undefined);
+    return undefined;
+  }
+}
+
+async function cancelSession(client: RegistryClient, repo: string, location: string): Promise<void> {
+  await client
+    .fetch(location, { method: "DELETE", repo, actions: ["pull", "push"] })
+    .then((r) => r.body?.cancel())
+    .catch(() => {});
+}
+
+/** Reads and drops `n` bytes from the reader; returns what was read past them. */
+async function skipBytes(reader: Reader, n: number): Promise<Uint8Array | undefined> {
+  let left = n;
+  while (left > 0) {
+    const r = await reader.read();
+    if (r.done) throw new ImgxError("SIZE_MISMATCH", `Cannot resume upload: the blob ended before byte ${n}`);
+    if (r.value!.length > left) return r.value!.subarray(left);
+    left -= r.value!.length;
+  }
+  return undefined;
 }
 
 async function finish(res: Response, blob: BlobInput, subject: string): Promise<void> {
