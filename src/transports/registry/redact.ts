@@ -2,7 +2,7 @@ const SECRET_PARAMS = /([?&](?:token|access_token|refresh_token|password|passwd|
 
 /** A URL fit for a debug trace: secrets in the query string replaced. */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, "$1REDACTED");
+  return url.replace(SECRET_PARAMS, "$1REDACTED").replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, "$1REDACTED@");
 }
 
 /** Header values fit for a trace: credentials and tokens never appear. */
