@@ -58,9 +58,10 @@ export function storeKey(registry: string): string {
 async function helper(name: string, verb: "get" | "store" | "erase", input: string): Promise<string> {
   const bin = `docker-credential-${name}`;
   // A configured-but-absent helper (credsStore "desktop" copied from a laptop) must not break anonymous pulls.
-  if (!Bun.which(bin) && verb === "get") return "";
-  if (!Bun.which(bin)) throw new ImgxError("UNAUTHORIZED", `Cannot use credential helper ${q(bin)}: not found on PATH`);
-  const p = Bun.spawn([bin, verb], { stdin: new Blob([input]), stdout: "pipe", stderr: "pipe" });
+  const path = Bun.which(bin, { PATH: process.env.PATH ?? "" });
+  if (!path && verb === "get") return "";
+  if (!path) throw new ImgxError("UNAUTHORIZED", `Cannot use credential helper ${q(bin)}: not found on PATH`);
+  const p = Bun.spawn([path, verb], { stdin: new Blob([input]), stdout: "pipe", stderr: "pipe" });
   const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
   if (code !== 0) {
     if (verb === "get" && /not found/i.test(out)) return "";
