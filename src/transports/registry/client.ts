@@ -82,7 +82,7 @@ export class RegistryClient {
     try {
       const headers = { "user-agent": USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
       const res = await fetch(url, { ...init, headers, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false, keepalive: true } as RequestInit);
-      return withIdleTimeout(res, this.timeoutMs, ctl);
+      return withIdleTimeout(res, this.timeoutMs, ctl, this.host);
     } finally {
       clearTimeout(timer);
     }
