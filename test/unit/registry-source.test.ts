@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { sha256Bytes } from "../../src/core/digest.ts";
+import { MT } from "../../src/core/media-types.ts";
+import { parseDockerReference } from "../../src/core/reference.ts";
+import { listTags, openRegistrySource, resolveDigest } from "../../src/transports/registry/index.ts";
+
+const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+const blob = new Uint8Array(100).map((_, i) => i);
+const blobDigest = sha256Bytes(blob);
+const manifest = enc({ schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: blobDigest, size: 100 }, layers: [] });
+const mDigest = sha256Bytes(manifest);
+let lie = false;
+let ignoreRange = false;
+let huge = false;
+
+const s = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  fetch(req) {
+    const p = new URL(req.url).pathname + new URL(req.url).search;
+    if (p === "/v2/") return new Response("{}");
+    if (p === "/v2/team/app/manifests/1" || p === `/v2/team/app/manifests/${mDigest}`) {
+      if (huge) return new Response(new Uint8Array(5 * 1024 * 1024), { headers: { "content-type": MT.ociManifest } });
+      const body = lie ? enc({ ...JSON.parse(new TextDecoder().decode(manifest)), annotations: { x: "y" } }) : manifest;
+      const headers = { "content-type": MT.ociManifest, "docker-content-digest": mDigest };
+      return new Response(req.method === "HEAD" ? null : body, { headers: { ...headers, "content-length": String(body.length) } });
+    }
+    if (p === `/v2/team/app/blobs/${blobDigest}`) {
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "");
+      if (range && !ignoreRange) return new Response(blob.slice(Number(range[1]), Number(range[2]) + 1), { status: 206 });
+      return new Response(blob);
+    }
+    if (p.startsWith("/v2/team/app/tags/list")) {
+      const last = new URL(req.url).searchParams.get("last");
+      return last ? Response.json({ name: "team/app", tags: ["c"] }) : Response.json({ name: "team/app", tags: ["a", "b"] }, { headers: { link: '</v2/team/app/tags/list?last=b&n=2>; rel="next"' } });
+    }
+    return Response.json({ errors: [{ code: p.includes("/blobs/") ? "BLOB_UNKNOWN" : "MANIFEST_UNKNOWN", message: "unknown" }] }, { status: 404 });
+  },
+});
+afterAll(() => s.stop(true));
+const ref = (r: string) => parseDockerReference(`127.0.0.1:${s.port}/team/app${r}`);
+const opts = { plainHttp: true };
+
+describe("registry source", () => {
+  test("images(): one image named by the full reference, our own digest", async () => {
+    const src = await openRegistrySource(ref(":1"), opts);
+    const [img] = await src.images();
+    expect(img!.names).toEqual([`127.0.0.1:${s.port}/team/app:1`]);
+    expect(img!.descriptor).toEqual({ mediaType: MT.ociManifest, digest: mDigest, size: manifest.length });
+    expect(src.mountFrom).toEqual({ registry: `127.0.0.1:${s.port}`, repository: "team/app" });
+    expect((await src.manifest(img!.descriptor)).bytes).toEqual(manifest);
+  });
+
+  test("content that does not match Docker-Content-Digest or the digest asked for is DIGEST_MISMATCH", async () => {
+    lie = true;
+    try {
+      for (const r of [":1", `@${mDigest}`]) {
+        const e = await (await openRegistrySource(ref(r), opts)).images().catch((x) => x);
+        expect(e.code).toBe("DIGEST_MISMATCH");
+      }
+    } finally {
+      lie = false;
+    }
+  });
+
+  test("manifests over 4 MiB are refused", async () => {
+    huge = true;
+    try {
+      const e = await (await openRegistrySource(ref(":1"), opts)).images().catch((x) => x);
+      expect([e.code, e.message]).toEqual(["BAD_MANIFEST", expect.stringContaining("4 MiB")]);
+    } finally {
+      huge = false;
+    }
+  });
+
+  test("blob(): whole, ranged (closed range), a server ignoring Range, and a missing blob", async () => {
+    const src = await openRegistrySource(ref(":1"), opts);
+    const d = { mediaType: MT.ociConfig, digest: blobDigest, size: 100 };
+    expect(new Uint8Array(await new Response(await src.blob(d)).arrayBuffer())).toEqual(blob);
+    expect(new Uint8Array(await new Response(await src.blob(d, 60)).arrayBuffer())).toEqual(blob.slice(60));
+    ignoreRange = true;
+    try {
+      const e = await src.blob(d, 60).catch((x) => x);
+      expect([e.code, e.message]).toEqual(["UNSUPPORTED", expect.stringContaining("ignores Range")]);
+    } finally {
+      ignoreRange = false;
+    }
+    const missing = await src.blob({ ...d, digest: sha256Bytes("nope") }).catch((x) => x);
+    expect(missing.code).toBe("BLOB_UNKNOWN");
+    expect(missing.message).toContain(sha256Bytes("nope"));
+    expect(missing.message).toContain("team/app");
+  });
+
+  test("unknown tag is MANIFEST_UNKNOWN; tags follow Link pagination; digest via HEAD", async () => {
+    const e = await (await openRegistrySource(ref(":nope"), opts)).images().catch((x) => x);
+    expect(e.code).toBe("MANIFEST_UNKNOWN");
+    expect(await listTags(parseDockerReference(`127.0.0.1:${s.port}/team/app`, { defaultTag: false }), opts)).toEqual(["a", "b", "c"]);
+    expect(await resolveDigest(ref(":1"), opts)).toBe(mDigest);
+    expect((await resolveDigest(ref(":nope"), opts).catch((x) => x)).code).toBe("MANIFEST_UNKNOWN");
+  });
+});
