@@ -185,6 +185,57 @@ describe("retries and timeouts", () => {
     expect(Date.now() - t0).toBeLessThan(3000);
   }, 10_000);
 
+  test("a slow streamed upload longer than the timeout still succeeds while bytes keep moving; Content-Length kept", async () => {
+    const s = serve(async (req) => {
+      if (new URL(req.url).pathname === "/v2/") return ok();
+      const n = (await req.arrayBuffer()).byteLength;
+      return new Response(null, { status: 201, headers: { "x-got": String(n), "x-len": req.headers.get("content-length") ?? "chunked" } });
+    });
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (sent === 8) return c.close();
+        await Bun.sleep(100);
+        sent++;
+        c.enqueue(new Uint8Array(1000));
+      },
+    });
+    const t0 = Date.now();
+    const res = await new RegistryClient(s.host, { plainHttp: true, timeoutMs: 300, retries: 0 }).fetch("/v2/x/blobs/uploads/1", {
+      method: "PUT",
+      headers: { "content-length": "8000" },
+      body,
+      repo: "x",
+      actions: ["pull", "push"],
+      idempotent: false,
+    });
+    expect(Date.now() - t0).toBeGreaterThan(600);
+    expect([res.status, res.headers.get("x-got"), res.headers.get("x-len")]).toEqual([201, "8000", "8000"]);
+  }, 10_000);
+
+  test("an upload body that stalls is a NETWORK error after the idle timeout", async () => {
+    const s = serve(async (req) => (new URL(req.url).pathname === "/v2/" ? ok() : new Response((await req.arrayBuffer()).byteLength.toString())));
+    const body = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new Uint8Array(10)) });
+    const t0 = Date.now();
+    const e = await new RegistryClient(s.host, { plainHttp: true, timeoutMs: 300, retries: 0 })
+      .fetch("/v2/x/blobs/uploads/1", { method: "PATCH", headers: { "content-length": "1000" }, body, repo: "x", actions: ["push"], idempotent: false })
+      .catch((x) => x);
+    expect(e.code).toBe("NETWORK");
+    expect(e.message).toContain("request body stalled for 0.3s");
+    expect(Date.now() - t0).toBeLessThan(3000);
+  }, 10_000);
+
+  test("a large byte body is sent whole with its Content-Length (not chunked)", async () => {
+    const s = serve(async (req) => {
+      if (new URL(req.url).pathname === "/v2/") return ok();
+      const got = new Uint8Array(await req.arrayBuffer());
+      return new Response(null, { status: 202, headers: { "x-sha": new Bun.CryptoHasher("sha256").update(got).digest("hex"), "x-len": req.headers.get("content-length") ?? "chunked" } });
+    });
+    const bytes = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => i % 251);
+    const res = await new RegistryClient(s.host, { plainHttp: true }).fetch("/v2/x/blobs/uploads/1", { method: "PATCH", body: bytes, repo: "x", actions: ["push"], idempotent: false });
+    expect([res.status, res.headers.get("x-len"), res.headers.get("x-sha")]).toEqual([202, String(bytes.length), new Bun.CryptoHasher("sha256").update(bytes).digest("hex")]);
+  }, 10_000);
+
   test("a server that never answers is a NETWORK error after the timeout", async () => {
     const s = serve((req) => (new URL(req.url).pathname === "/v2/" ? ok() : new Promise<Response>(() => {})));
     const t0 = Date.now();

@@ -71,17 +71,28 @@ export class RegistryClient {
     this.opts.debug?.(l);
   }
 
-  /** Raw fetch with TLS options and a timeout; never follows redirects itself. */
+  /**
+   * Raw fetch with TLS options and timeouts; never follows redirects itself. The timeout is an idle
+   * timer, not a deadline: it restarts with every request-body chunk sent and every response chunk
+   * read, so a 32 MiB PATCH fed by a slow source is not cut off while bytes still move. The wait for
+   * response headers starts once the body is sent.
+   */
   raw = async (url: string, init: RequestInit): Promise<Response> => {
     const ctl = new AbortController();
     const outer = init.signal;
     if (outer?.aborted) throw outer.reason;
     outer?.addEventListener("abort", () => ctl.abort(outer.reason), { once: true });
-    // connect + headers must arrive within the timeout; the body then gets an idle timeout per chunk
-    const timer = setTimeout(() => ctl.abort(new Error(`no response within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
+    const secs = this.timeoutMs / 1000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (why: string) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => ctl.abort(new Error(why)), this.timeoutMs);
+    };
+    arm(`no response within ${secs}s`);
     try {
-      const headers = { "user-agent": USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
-      const res = await fetch(url, { ...init, headers, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false, keepalive: true } as RequestInit);
+      const headers: Record<string, string> = { "user-agent": USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
+      const body = watchedBody(init.body, headers, () => arm(`request body stalled for ${secs}s`), () => arm(`no response within ${secs}s`));
+      const res = await fetch(url, { ...init, headers, body, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false, keepalive: true, duplex: body instanceof ReadableStream ? "half" : undefined } as RequestInit);
       return withIdleTimeout(res, this.timeoutMs, ctl, this.host);
     } finally {
       clearTimeout(timer);
@@ -204,7 +215,7 @@ export class RegistryClient {
         if (a) headers.authorization = a;
       }
       this.trace(`> ${method} ${redactUrl(current)} ${redactHeaders(headers)}`);
-      const res = await this.raw(current, { method, headers, body: body as Blob | null | undefined, signal: init.signal, duplex: body instanceof ReadableStream ? "half" : undefined } as RequestInit);
+      const res = await this.raw(current, { method, headers, body: body as Blob | null | undefined, signal: init.signal } as RequestInit);
       this.trace(`< ${res.status} ${redactUrl(current)} ${redactHeaders(pick(res.headers))}`);
       if (![301, 302, 303, 307, 308].includes(res.status)) return res;
       const loc = res.headers.get("location");
@@ -234,6 +245,42 @@ function pick(h: Headers): Record<string, string> {
     if (v) out[k] = v;
   }
   return out;
+}
+
+/** Byte bodies above this are sent as a watched stream too (with their Content-Length), for the idle timer. */
+const WATCH_BYTES = 1024 * 1024;
+const SLICE = 256 * 1024;
+
+/**
+ * A request body whose every chunk calls `onChunk` and whose end calls `onEnd`. Large byte bodies
+ * become a stream of slices (no copies) with an explicit Content-Length, so they keep their framing.
+ */
+function watchedBody(body: RequestInit["body"] | undefined, headers: Record<string, string>, onChunk: () => void, onEnd: () => void): RequestInit["body"] | undefined {
+  let src: ReadableStream<Uint8Array>;
+  if (body instanceof ReadableStream) src = body as ReadableStream<Uint8Array>;
+  else if ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength > WATCH_BYTES) {
+    const bytes = body instanceof Uint8Array ? body : new Uint8Array(body);
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-length")) headers["content-length"] = String(bytes.byteLength);
+    let at = 0;
+    src = new ReadableStream<Uint8Array>({ pull: (c) => (at >= bytes.byteLength ? c.close() : c.enqueue(bytes.subarray(at, (at += SLICE)))) }, { highWaterMark: 0 });
+  } else return body;
+  const reader = src.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const { done, value } = await reader.read();
+        if (done) {
+          onEnd();
+          c.close();
+        } else {
+          onChunk();
+          c.enqueue(value);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 function backoff(attempt: number): number {
