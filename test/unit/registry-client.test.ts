@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RegistryClient } from "../../src/transports/registry/client.ts";
+import { isLoopback, RegistryClient } from "../../src/transports/registry/client.ts";
 import { makeTlsFiles } from "../harness/registry.ts";
 
 type Handler = (req: Request, n: number) => Response | Promise<Response>;
@@ -139,6 +139,36 @@ describe("auth, redirects and secrets", () => {
     expect(res.status).toBe(200);
     await res.text();
     expect(tokens).toBe(2);
+  });
+});
+
+describe("challenge scopes, login and loopback names", () => {
+  test("a 401 naming a scope we did not ask for is retried with that scope added", async () => {
+    const tok = serve((req) => Response.json({ token: new URL(req.url).searchParams.getAll("scope").join(" ") }));
+    const realm = `Bearer realm="http://127.0.0.1:${tok.port}/token",service="reg"`;
+    const reg = serve((req) => {
+      const a = req.headers.get("authorization") ?? "";
+      if (new URL(req.url).pathname === "/v2/") return new Response("{}", { status: 401, headers: { "www-authenticate": realm } });
+      return a.includes("repository:y:pull") ? ok() : new Response("{}", { status: 401, headers: { "www-authenticate": `${realm},scope="repository:x:pull repository:y:pull",error="insufficient_scope"` } });
+    });
+    const res = await new RegistryClient(reg.host, { plainHttp: true }).fetch("/v2/x/manifests/1", { method: "GET", repo: "x", actions: ["pull"] });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(tok.seen.map((r) => decodeURIComponent(r.path.replace(/\+/g, " ")))).toEqual(["/token?service=reg&scope=repository:x:pull", "/token?service=reg&scope=repository:x:pull&scope=repository:y:pull"]);
+  });
+
+  test("an empty repo asks the token server for no scope (login's credential check)", async () => {
+    const tok = serve(() => Response.json({ token: "t" }));
+    const reg = serve((req) => (req.headers.get("authorization") === "Bearer t" ? ok() : new Response("{}", { status: 401, headers: { "www-authenticate": `Bearer realm="http://127.0.0.1:${tok.port}/token",service="reg"` } })));
+    const res = await new RegistryClient(reg.host, { plainHttp: true, username: "u", password: "p" }).fetch("/v2/", { method: "GET", repo: "", actions: [] });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(tok.seen.map((r) => [r.path, r.auth])).toEqual([["/token?service=reg", `Basic ${btoa("u:p")}`]]);
+  });
+
+  test("loopback registry names, with and without ports and brackets", () => {
+    for (const h of ["localhost", "localhost:5000", "127.0.0.1", "127.1.2.3:443", "[::1]:5000", "[::1]", "::1"]) expect([h, isLoopback(h)]).toEqual([h, true]);
+    for (const h of ["example.com", "example.com:5000", "10.0.0.1:5000", "[fe80::1]:80", "128.0.0.1"]) expect([h, isLoopback(h)]).toEqual([h, false]);
   });
 });
 

@@ -98,4 +98,27 @@ describe("registry source", () => {
     expect(await resolveDigest(ref(":1"), opts)).toBe(mDigest);
     expect((await resolveDigest(ref(":nope"), opts).catch((x) => x)).code).toBe("MANIFEST_UNKNOWN");
   });
+
+  test("a digest reference resolves only to itself; a Link back to the same page ends pagination", async () => {
+    const other = sha256Bytes(new TextEncoder().encode("other"));
+    const srv = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        const p = new URL(req.url).pathname;
+        if (p === "/v2/") return new Response("{}");
+        if (p === `/v2/r/manifests/${other}`)
+          return new Response(req.method === "HEAD" ? null : manifest, { headers: { "content-type": MT.ociManifest, "docker-content-digest": mDigest, "content-length": String(manifest.length) } });
+        if (p === "/v2/r/tags/list") return Response.json({ name: "r", tags: ["a"] }, { headers: { link: '</v2/r/tags/list?n=1000>; rel="next"' } });
+        return new Response("{}", { status: 404 });
+      },
+    });
+    try {
+      const e = await resolveDigest(parseDockerReference(`127.0.0.1:${srv.port}/r@${other}`), opts).catch((x) => x);
+      expect(e.code).toBe("DIGEST_MISMATCH");
+      expect(await listTags(parseDockerReference(`127.0.0.1:${srv.port}/r`, { defaultTag: false }), opts)).toEqual(["a"]);
+    } finally {
+      srv.stop(true);
+    }
+  });
 });

@@ -4,7 +4,7 @@ import pkg from "../../../package.json" with { type: "json" };
 import { ImgxError, q } from "../../core/errors.ts";
 import { registryHost } from "../../core/reference.ts";
 import type { RegistryOptions } from "../types.ts";
-import { Authenticator } from "./auth.ts";
+import { Authenticator, isLoopbackHost } from "./auth.ts";
 import { parseWwwAuthenticate } from "./challenge.ts";
 import { lookupCredentials } from "./credentials.ts";
 import { redactHeaders, redactUrl } from "./redact.ts";
@@ -30,9 +30,11 @@ const NO_RETRY = /ENOTFOUND|DNS|getaddrinfo/i;
 /** Retries of one request stop after this many timeouts' worth of time, whatever `retries` says. */
 const DEADLINE_TIMEOUTS = 10;
 
+/** Loopback registries ("localhost:5000", "127.0.0.1", "[::1]:5000", "::1") may fall back to plain HTTP. */
 export function isLoopback(host: string): boolean {
-  const h = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  return h === "localhost" || h === "::1" || /^127\./.test(h);
+  // an unbracketed IPv6 literal has no port; anything else is "name[:port]" or "[v6][:port]"
+  const name = host.includes("]") || host.split(":").length <= 2 ? host.replace(/:\d+$/, "") : host;
+  return isLoopbackHost(name);
 }
 
 /**
@@ -161,7 +163,8 @@ export class RegistryClient {
 
   async fetch(pathOrUrl: string, init: RequestInit2): Promise<Response> {
     const base = await this.baseUrl();
-    const scopes = [`repository:${init.repo}:${init.actions.join(",")}`, ...(init.extraScopes ?? [])];
+    // An empty repo asks for no repository scope (login checks only the credentials, as docker login does).
+    let scopes = [...(init.repo ? [`repository:${init.repo}:${init.actions.join(",")}`] : []), ...(init.extraScopes ?? [])];
     const idempotent = init.idempotent ?? (init.method === "GET" || init.method === "HEAD");
     const replayable = !(init.body instanceof ReadableStream);
     const started = Date.now();
@@ -186,6 +189,9 @@ export class RegistryClient {
         const challenge = www ? pickChallenge(parseWwwAuthenticate(www)) : undefined;
         if (challenge) this.auth!.setChallenge(challenge);
         this.auth!.invalidate(scopes);
+        // the registry may say which scope it wants (e.g. insufficient_scope): ask for that too on the retry
+        const wanted = challenge?.params.scope?.split(" ").filter((x) => x && !scopes.includes(x)) ?? [];
+        if (wanted.length && !authRetried) scopes = [...scopes, ...wanted];
         if (!authRetried && replayable && challenge) {
           authRetried = true;
           await res.body?.cancel();

@@ -14,13 +14,16 @@ export async function listTags(ref: DockerReference, opts: RegistryOptions): Pro
   const client = new RegistryClient(ref.registry, opts);
   const tags: string[] = [];
   let next: string | undefined = `/v2/${ref.repository}/tags/list?n=1000`;
+  const seen = new Set<string>();
   for (let page = 0; next && page < 10_000; page++) {
     const res = await client.fetch(next, { method: "GET", repo: ref.repository, actions: ["pull"] });
     if (!res.ok) throw await registryError(res, "list tags of", `${ref.registry}/${ref.repository}`);
     const body = (await res.json()) as { tags?: string[] | null };
     tags.push(...(body.tags ?? []));
-    const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "");
-    next = link?.[1];
+    const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "")?.[1];
+    // a Link back to a page already read would loop forever
+    seen.add(next);
+    next = link && !seen.has(link) ? link : undefined;
   }
   return tags;
 }
@@ -32,7 +35,8 @@ export async function resolveDigest(ref: DockerReference, opts: RegistryOptions)
   const res = await client.fetch(`/v2/${ref.repository}/manifests/${reference}`, { method: "HEAD", headers: { accept: MANIFEST_ACCEPT }, repo: ref.repository, actions: ["pull"] });
   await res.body?.cancel();
   const d = res.headers.get("docker-content-digest");
-  if (res.ok && d?.startsWith("sha256:")) return d;
+  // a digest reference must resolve to itself; anything else gets the verified GET below
+  if (res.ok && d?.startsWith("sha256:") && (!ref.digest || d === ref.digest)) return d;
   if (res.status === 404) throw new ImgxError("MANIFEST_UNKNOWN", `Cannot resolve ${q(`${ref.registry}/${ref.repository}:${reference}`)}: manifest unknown`);
   return (await fetchManifest(client, ref, reference)).descriptor.digest;
 }
@@ -41,8 +45,8 @@ export async function resolveDigest(ref: DockerReference, opts: RegistryOptions)
 export async function login(registry: string, username: string, password: string, opts: RegistryOptions): Promise<void> {
   const host = parseDockerReference(`${registry.replace(/^https?:\/\//, "").replace(/\/.*$/, "")}/x`).registry;
   const client = new RegistryClient(host, { ...opts, username, password });
-  // a token for a harmless scope proves the password; with Basic auth, /v2/ itself does
-  const res = await client.fetch("/v2/", { method: "GET", repo: "imgx-login-check", actions: ["pull"] });
+  // Bearer: a token with no scope proves the password (docker login's way); Basic: /v2/ itself does
+  const res = await client.fetch("/v2/", { method: "GET", repo: "", actions: [] });
   await res.body?.cancel();
   if (res.status === 401 || res.status === 403)
     throw new ImgxError("UNAUTHORIZED", `Cannot log in to ${host}: the registry refused the credentials of user ${q(username)}`);
