@@ -266,6 +266,18 @@ describe("retries and timeouts", () => {
     expect([res.status, res.headers.get("x-len"), res.headers.get("x-sha")]).toEqual([202, String(bytes.length), new Bun.CryptoHasher("sha256").update(bytes).digest("hex")]);
   }, 10_000);
 
+  test("a caller's abort is rethrown as is, at once, never retried", async () => {
+    const s = serve((req) => (new URL(req.url).pathname === "/v2/" ? ok() : new Promise<Response>(() => {})));
+    const ctl = new AbortController();
+    const reason = new Error("user pressed Ctrl-C");
+    setTimeout(() => ctl.abort(reason), 100);
+    const t0 = Date.now();
+    const e = await new RegistryClient(s.host, { plainHttp: true, timeoutMs: 5000 }).fetch("/v2/x/manifests/1", { method: "GET", repo: "x", actions: ["pull"], signal: ctl.signal }).catch((x) => x);
+    expect(e).toBe(reason);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(s.seen.filter((r) => r.path !== "/v2/").length).toBe(1);
+  }, 10_000);
+
   test("a server that never answers is a NETWORK error after the timeout", async () => {
     const s = serve((req) => (new URL(req.url).pathname === "/v2/" ? ok() : new Promise<Response>(() => {})));
     const t0 = Date.now();

@@ -176,6 +176,8 @@ export class RegistryClient {
         res = await this.follow(url, init, scopes, base);
       } catch (e) {
         if (e instanceof ImgxError) throw e;
+        // the caller gave up (Ctrl-C, a failed sibling): its reason, untouched and never retried
+        if (init.signal?.aborted) throw init.signal.reason;
         const ne = this.netError(e, url);
         if (idempotent && replayable && ne.code === "NETWORK" && !NO_RETRY.test(ne.message) && attempt < this.retries && Date.now() - started < DEADLINE_TIMEOUTS * this.timeoutMs) {
           await Bun.sleep(backoff(attempt));
