@@ -37,3 +37,39 @@ export function withIdleTimeout(res: Response, ms: number, ctl: AbortController,
   });
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
+
+/** Byte bodies above this are sent as a watched stream too (with their Content-Length), for the idle timer. */
+const WATCH_BYTES = 1024 * 1024;
+const SLICE = 256 * 1024;
+
+/**
+ * A request body whose every chunk calls `onChunk` and whose end calls `onEnd`. Large byte bodies
+ * become a stream of slices (no copies) with an explicit Content-Length, so they keep their framing.
+ */
+export function watchedBody(body: RequestInit["body"] | undefined, headers: Record<string, string>, onChunk: () => void, onEnd: () => void): RequestInit["body"] | undefined {
+  let src: ReadableStream<Uint8Array>;
+  if (body instanceof ReadableStream) src = body as ReadableStream<Uint8Array>;
+  else if ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength > WATCH_BYTES) {
+    const bytes = body instanceof Uint8Array ? body : new Uint8Array(body);
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-length")) headers["content-length"] = String(bytes.byteLength);
+    let at = 0;
+    src = new ReadableStream<Uint8Array>({ pull: (c) => (at >= bytes.byteLength ? c.close() : c.enqueue(bytes.subarray(at, (at += SLICE)))) }, { highWaterMark: 0 });
+  } else return body;
+  const reader = src.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const { done, value } = await reader.read();
+        if (done) {
+          onEnd();
+          c.close();
+        } else {
+          onChunk();
+          c.enqueue(value);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
