@@ -121,4 +121,26 @@ describe("registry source", () => {
       srv.stop(true);
     }
   });
+
+  test("Accept lists OCI, Docker and schema1 types; a schema1 manifest is UNSUPPORTED naming the format", async () => {
+    let accept = "";
+    const srv = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        if (new URL(req.url).pathname === "/v2/") return new Response("{}");
+        accept = req.headers.get("accept") ?? "";
+        return new Response(JSON.stringify({ schemaVersion: 1, name: "old/app", tag: "1", fsLayers: [], history: [], signatures: [] }), { headers: { "content-type": MT.dockerSchema1Signed } });
+      },
+    });
+    try {
+      const e = await (await openRegistrySource(parseDockerReference(`127.0.0.1:${srv.port}/old/app:1`), opts)).images().catch((x) => x);
+      expect(e.code).toBe("UNSUPPORTED");
+      expect(e.message).toContain("schema1");
+      expect(e.message).toContain("old/app:1");
+      for (const t of [MT.ociIndex, MT.ociManifest, MT.dockerManifestList, MT.dockerManifest, MT.dockerSchema1Signed, MT.dockerSchema1]) expect(accept).toContain(t);
+    } finally {
+      srv.stop(true);
+    }
+  });
 });
