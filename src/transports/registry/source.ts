@@ -41,7 +41,14 @@ export async function fetchManifest(client: RegistryClient, ref: DockerReference
   return { descriptor: { mediaType: parsed.mediaType, digest: digest as Digest, size: bytes.length }, bytes, parsed };
 }
 
-/** A registry image as an ImageSource: one image, manifests verified, blobs streamed (optionally from an offset). */
+/**
+ * A registry image as an ImageSource: one image named by the reference's full form; manifests
+ * hashed by us and checked against Docker-Content-Digest and the digest asked for; blobs streamed
+ * unverified (the pipeline's verify stream hashes them).
+ * `blob(desc, offset > 0)` sends a closed `Range: bytes=offset-(size-1)`. A registry that answers
+ * 200 instead of 206 gets its body cancelled and an ImgxError "UNSUPPORTED" thrown: the stream
+ * never silently restarts at byte 0, and the caller (copy/blob-mover.ts) asks again from 0.
+ */
 export async function openRegistrySource(ref: DockerReference, opts: RegistryOptions): Promise<ImageSource> {
   const client = new RegistryClient(ref.registry, opts);
   const name = formatReference(ref);
