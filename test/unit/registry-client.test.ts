@@ -183,6 +183,18 @@ describe("retries and timeouts", () => {
     expect(s.seen.length).toBe(3);
   }, 10_000);
 
+  test("a 503 on the /v2/ ping is retried like any GET", async () => {
+    const s = serve((req, n) => (n === 1 ? new Response("busy", { status: 503 }) : ok()));
+    const res = await new RegistryClient(s.host, { plainHttp: true }).fetch("/v2/x/manifests/1", { method: "GET", repo: "x", actions: ["pull"] });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(s.seen.map((r) => r.path)).toEqual(["/v2/", "/v2/", "/v2/x/manifests/1"]);
+    const down = serve(() => new Response("down", { status: 500 }));
+    const e = await new RegistryClient(down.host, { plainHttp: true, retries: 1 }).fetch("/v2/x/manifests/1", { method: "GET", repo: "x", actions: ["pull"] }).catch((x) => x);
+    expect([e.code, e.message]).toEqual(["REGISTRY", `Cannot use registry ${down.host}: /v2/ answered HTTP 500`]);
+    expect(down.seen.length).toBe(2);
+  }, 10_000);
+
   test("500 then success for GET; POST is not retried; retries bound the attempts", async () => {
     let fails = 1;
     const s = serve((req) => (new URL(req.url).pathname === "/v2/" ? ok() : fails-- > 0 ? new Response("boom", { status: 500 }) : ok()));

@@ -130,6 +130,14 @@ export class RegistryClient {
           this.trace(`> GET ${base.origin}/v2/`);
           res = await this.raw(`${base.origin}/v2/`, { method: "GET" });
           this.trace(`< ${res.status} ${base.origin}/v2/`);
+          // a busy registry's 503/429 on the ping is as transient as on any other GET
+          if (RETRY_STATUS.has(res.status) && attempt < this.retries) {
+            const wait = retryAfter(res.headers.get("retry-after")) ?? backoff(attempt);
+            await res.body?.cancel();
+            this.trace(`retrying GET /v2/ after HTTP ${res.status} in ${Math.round(wait)} ms`);
+            await Bun.sleep(wait);
+            continue;
+          }
           break;
         } catch (e) {
           const ne = this.netError(e, base.toString());
@@ -203,7 +211,7 @@ export class RegistryClient {
       if (idempotent && replayable && RETRY_STATUS.has(res.status) && attempt < this.retries && Date.now() - started < DEADLINE_TIMEOUTS * this.timeoutMs) {
         const wait = retryAfter(res.headers.get("retry-after")) ?? backoff(attempt);
         await res.body?.cancel();
-        this.trace(`retrying ${init.method} after HTTP ${res.status} in ${wait} ms`);
+        this.trace(`retrying ${init.method} after HTTP ${res.status} in ${Math.round(wait)} ms`);
         await Bun.sleep(wait);
         continue;
       }
