@@ -1,6 +1,7 @@
 import { DigestCounter, type Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
 import type { Compression } from "../core/media-types.ts";
+import { parallelGzipStream } from "./gzip-blocks.ts";
 
 /**
  * The one hasher of a blob's bytes: passes chunks through, counts and hashes them, and errors the
@@ -49,6 +50,7 @@ export function decompressStream(c: Compression): TransformStream<Uint8Array, Ui
 
 export function compressStream(c: Compression): TransformStream<Uint8Array, Uint8Array> | undefined {
   if (c === "none") return undefined;
+  if (c === "gzip") return parallelGzipStream();
   return new CompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
 }
 
