@@ -93,7 +93,11 @@ export class RegistryClient {
     arm(`no response within ${secs}s`);
     try {
       const headers: Record<string, string> = { "user-agent": USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
-      const body = watchedBody(init.body, headers, () => arm(`request body stalled for ${secs}s`), () => arm(`no response within ${secs}s`));
+      const body = watchedBody(init.body, headers, {
+        sent: () => arm(`request body stalled for ${secs}s (the server stopped reading)`),
+        waiting: () => clearTimeout(timer),
+        end: () => arm(`no response within ${secs}s`),
+      });
       const res = await fetch(url, { ...init, headers, body, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false, keepalive: true, duplex: body instanceof ReadableStream ? "half" : undefined } as RequestInit);
       return withIdleTimeout(res, this.timeoutMs, ctl, this.host);
     } finally {

@@ -2,29 +2,22 @@ import { ImgxError } from "../../core/errors.ts";
 
 /**
  * Wraps a response so its body errors when no bytes arrive for `ms`: a stalled connection must
- * not hang a pull forever. The timer restarts with every chunk.
+ * not hang a pull forever. The timer runs only while we wait on the network (inside a read), so a
+ * consumer that pauses (a busy tar sink, a slower upload downstream) is never taken for a stall.
  */
 export function withIdleTimeout(res: Response, ms: number, ctl: AbortController, host = "the registry"): Response {
   if (!res.body || [101, 204, 205, 304].includes(res.status)) return res;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    // NETWORK, so the blob mover treats a stall like a dropped connection and retries it
-    timer = setTimeout(() => ctl.abort(new ImgxError("NETWORK", `Cannot read from ${host}: connection idle for ${ms / 1000}s`)), ms);
-  };
-  arm();
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(c) {
+      // NETWORK, so the blob mover treats a stall like a dropped connection and retries it
+      timer = setTimeout(() => ctl.abort(new ImgxError("NETWORK", `Cannot read from ${host}: connection idle for ${ms / 1000}s`)), ms);
       try {
         const { done, value } = await reader.read();
-        if (done) {
-          clearTimeout(timer);
-          c.close();
-          return;
-        }
-        arm();
-        c.enqueue(value);
+        clearTimeout(timer);
+        if (done) c.close();
+        else c.enqueue(value);
       } catch (e) {
         clearTimeout(timer);
         c.error(ctl.signal.aborted && ctl.signal.reason instanceof ImgxError ? ctl.signal.reason : e);
@@ -42,11 +35,21 @@ export function withIdleTimeout(res: Response, ms: number, ctl: AbortController,
 const WATCH_BYTES = 1024 * 1024;
 const SLICE = 256 * 1024;
 
+export interface BodyWatch {
+  /** A chunk was handed to the network: it must ask for the next one within the timeout. */
+  sent(): void;
+  /** We are waiting on our own producer (its stalls are its own timer's business). */
+  waiting(): void;
+  /** The whole body is sent: now the response headers are awaited. */
+  end(): void;
+}
+
 /**
- * A request body whose every chunk calls `onChunk` and whose end calls `onEnd`. Large byte bodies
- * become a stream of slices (no copies) with an explicit Content-Length, so they keep their framing.
+ * A request body that reports its progress to `watch`, so a server that stops reading is detected
+ * without cutting off a long upload whose bytes still move. Large byte bodies become a stream of
+ * slices (no copies) with an explicit Content-Length, so they keep their framing.
  */
-export function watchedBody(body: RequestInit["body"] | undefined, headers: Record<string, string>, onChunk: () => void, onEnd: () => void): RequestInit["body"] | undefined {
+export function watchedBody(body: RequestInit["body"] | undefined, headers: Record<string, string>, watch: BodyWatch): RequestInit["body"] | undefined {
   let src: ReadableStream<Uint8Array>;
   if (body instanceof ReadableStream) src = body as ReadableStream<Uint8Array>;
   else if ((body instanceof Uint8Array || body instanceof ArrayBuffer) && body.byteLength > WATCH_BYTES) {
@@ -59,12 +62,13 @@ export function watchedBody(body: RequestInit["body"] | undefined, headers: Reco
   return new ReadableStream<Uint8Array>(
     {
       async pull(c) {
+        watch.waiting();
         const { done, value } = await reader.read();
         if (done) {
-          onEnd();
+          watch.end();
           c.close();
         } else {
-          onChunk();
+          watch.sent();
           c.enqueue(value);
         }
       },
