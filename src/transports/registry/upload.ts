@@ -6,7 +6,7 @@ import { uploadState } from "./upload-state.ts";
 const MONOLITHIC_MAX = 16 * 1024 * 1024;
 const DEFAULT_CHUNK = 32 * 1024 * 1024;
 /** Chunks of unknown-size blobs must be buffered to send a Content-Length; keep that buffer small. */
-const BUFFERED_CHUNK_MAX = 8 * 1024 * 1024;
+const BUFFERED_CHUNK_MAX = 4 * 1024 * 1024;
 
 /** Appends a query parameter without re-encoding the registry's own state (distribution's `_state`). */
 export function withParam(url: string, key: string, value: string): string {
@@ -62,6 +62,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
   const reader = blob.stream.getReader();
   let leftover: Uint8Array | undefined;
   let offset = 0;
+  let scratch: Uint8Array | undefined;
   const key = blob.digest ? `${client.registry}/${repo}@${blob.digest}` : undefined;
   const resumed = key && blob.size !== undefined ? await resumeSession(client, repo, key) : undefined;
   if (resumed && resumed.offset < blob.size!) {
@@ -84,7 +85,8 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       rest = cs.leftover;
       n = len;
     } else {
-      const buf = await readChunk(reader, leftover, Math.min(chunkSize, Math.max(BUFFERED_CHUNK_MAX, session.minChunk)));
+      scratch ??= new Uint8Array(Math.min(chunkSize, Math.max(BUFFERED_CHUNK_MAX, session.minChunk)));
+      const buf = await readChunk(reader, leftover, scratch);
       leftover = buf.leftover;
       if (buf.data.length === 0) break;
       body = buf.data;
@@ -101,6 +103,8 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
     if (res.status !== 202) throw await registryError(res, "upload a chunk to", subject);
     await res.body?.cancel();
     if (rest) leftover = rest();
+    // request bodies are copied by fetch; collect them now rather than let a GiB of garbage pile up
+    else Bun.gc(false);
     offset += n;
     const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get("range") ?? "");
     if (range && Number(range[1]) + 1 !== offset)
@@ -187,11 +191,11 @@ function chunkStream(reader: Reader, leftover: Uint8Array | undefined, len: numb
   return { body, leftover: () => state.leftover };
 }
 
-async function readChunk(reader: Reader, leftover: Uint8Array | undefined, max: number): Promise<{ data: Uint8Array; leftover?: Uint8Array }> {
-  const parts: Uint8Array[] = [];
+/** Fills `into` from the reader (after what was left over); one reused buffer per upload keeps memory flat. */
+async function readChunk(reader: Reader, leftover: Uint8Array | undefined, into: Uint8Array): Promise<{ data: Uint8Array; leftover?: Uint8Array }> {
   let n = 0;
   let pending = leftover;
-  while (n < max) {
+  while (n < into.length) {
     let chunk = pending;
     pending = undefined;
     if (!chunk) {
@@ -199,10 +203,10 @@ async function readChunk(reader: Reader, leftover: Uint8Array | undefined, max: 
       if (r.done) break;
       chunk = r.value!;
     }
-    const take = Math.min(chunk.length, max - n);
-    parts.push(chunk.subarray(0, take));
+    const take = Math.min(chunk.length, into.length - n);
+    into.set(chunk.subarray(0, take), n);
     n += take;
-    if (take < chunk.length) return { data: Buffer.concat(parts), leftover: chunk.subarray(take) };
+    if (take < chunk.length) return { data: into.subarray(0, n), leftover: chunk.subarray(take) };
   }
-  return { data: Buffer.concat(parts) };
+  return { data: into.subarray(0, n) };
 }
