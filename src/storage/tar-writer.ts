@@ -72,3 +72,24 @@ export class TarFileWriter {
     await rm(this.temp, { force: true });
   }
 }
+
+/** Content-addressed blobs (`blobs/sha256/<hex>`) in a tar being written, each stored once. */
+export class TarBlobStore {
+  private readonly written = new Set<string>();
+  constructor(private readonly tar: TarFileWriter) {}
+
+  has(digest: string): boolean {
+    return this.written.has(digest);
+  }
+
+  /** Streams a blob whose digest and size are known up front (tar headers come first). */
+  async put(digest: string | undefined, size: number | undefined, body: ReadableStream<Uint8Array> | Uint8Array): Promise<void> {
+    if (!digest || size === undefined) throw new ImgxError("IO", `Cannot write to ${q(this.tar.finalPath)}: a tar entry needs the blob's digest and size first`);
+    if (this.written.has(digest)) {
+      if (body instanceof ReadableStream) await body.cancel();
+      return;
+    }
+    await this.tar.add(`blobs/sha256/${digest.replace(/^sha256:/, "")}`, size, body);
+    this.written.add(digest);
+  }
+}

@@ -5,7 +5,7 @@ import { parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
 import { familiarName, splitImageName } from "../../core/reference.ts";
 import { blobPath } from "../../storage/oci-layout-reader.ts";
 import { IndexEntries, OCI_LAYOUT_BYTES } from "../../storage/oci-index-writer.ts";
-import { TarFileWriter } from "../../storage/tar-writer.ts";
+import { TarBlobStore, TarFileWriter } from "../../storage/tar-writer.ts";
 import type { BlobInput, ImageSink, SinkCaps } from "../types.ts";
 
 interface SavedImage {
@@ -22,12 +22,13 @@ interface SavedImage {
 export class DockerArchiveSink implements ImageSink {
   readonly caps: SinkCaps = { maxConcurrentWrites: 1, acceptsIndex: false, needsKnownSize: true, family: "docker", layerCompression: "none", multiImage: true };
   private readonly tar: TarFileWriter;
-  private readonly written = new Set<string>();
+  private readonly blobs: TarBlobStore;
   private readonly images: SavedImage[] = [];
   private readonly index = new IndexEntries();
 
   constructor(readonly path: string) {
     this.tar = new TarFileWriter(path);
+    this.blobs = new TarBlobStore(this.tar);
   }
 
   get label(): string {
@@ -35,27 +36,18 @@ export class DockerArchiveSink implements ImageSink {
   }
 
   async hasBlob(desc: Descriptor): Promise<boolean> {
-    return this.written.has(desc.digest);
+    return this.blobs.has(desc.digest);
   }
 
   async putBlob(blob: BlobInput): Promise<void> {
-    if (!blob.digest || blob.size === undefined) throw new ImgxError("IO", `Cannot write to ${q(this.path)}: a tar entry needs the blob's digest and size first`);
-    if (this.written.has(blob.digest)) {
-      await blob.stream.cancel();
-      return;
-    }
-    await this.tar.add(blobPath(blob.digest), blob.size, blob.stream);
-    this.written.add(blob.digest);
+    await this.blobs.put(blob.digest, blob.size, blob.stream);
   }
 
   async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
     const parsed = parseManifestBytes(bytes, `manifest ${desc.digest}`, desc.mediaType);
     if (parsed.kind === "index")
       throw new ImgxError("UNSUPPORTED", `Cannot write an index to ${q(this.path)}: docker-archive holds one image per name`, { hint: "choose one --platform" });
-    if (!this.written.has(desc.digest)) {
-      await this.tar.add(blobPath(desc.digest), bytes.length, bytes);
-      this.written.add(desc.digest);
-    }
+    await this.blobs.put(desc.digest, bytes.length, bytes);
     if (!top) return;
     const repoTags = names.map(repoTag).filter((t): t is string => t !== undefined);
     // A name moves to the newest image carrying it, as docker load would retag.

@@ -1,19 +1,18 @@
-import { ImgxError, q } from "../../core/errors.ts";
 import type { Descriptor } from "../../core/manifest.ts";
-import { blobPath } from "../../storage/oci-layout-reader.ts";
 import { IndexEntries, OCI_LAYOUT_BYTES } from "../../storage/oci-index-writer.ts";
-import { TarFileWriter } from "../../storage/tar-writer.ts";
+import { TarBlobStore, TarFileWriter } from "../../storage/tar-writer.ts";
 import type { BlobInput, ImageSink, SinkCaps } from "../types.ts";
 
 /** Streams an OCI layout into a tar: oci-layout first, blobs as they come, index.json last. */
 export class OciArchiveSink implements ImageSink {
   readonly caps: SinkCaps = { maxConcurrentWrites: 1, acceptsIndex: true, needsKnownSize: true, family: "oci", multiImage: true };
   private readonly tar: TarFileWriter;
-  private readonly written = new Set<string>();
+  private readonly blobs: TarBlobStore;
   private readonly index = new IndexEntries();
 
   constructor(readonly path: string) {
     this.tar = new TarFileWriter(path);
+    this.blobs = new TarBlobStore(this.tar);
     void this.tar.add("oci-layout", OCI_LAYOUT_BYTES.length, OCI_LAYOUT_BYTES).catch(() => {});
   }
 
@@ -22,24 +21,15 @@ export class OciArchiveSink implements ImageSink {
   }
 
   async hasBlob(desc: Descriptor): Promise<boolean> {
-    return this.written.has(desc.digest);
+    return this.blobs.has(desc.digest);
   }
 
   async putBlob(blob: BlobInput): Promise<void> {
-    if (!blob.digest || blob.size === undefined) throw new ImgxError("IO", `Cannot write to ${q(this.path)}: a tar entry needs the blob's digest and size first`);
-    if (this.written.has(blob.digest)) {
-      await blob.stream.cancel();
-      return;
-    }
-    await this.tar.add(blobPath(blob.digest), blob.size, blob.stream);
-    this.written.add(blob.digest);
+    await this.blobs.put(blob.digest, blob.size, blob.stream);
   }
 
   async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
-    if (!this.written.has(desc.digest)) {
-      await this.tar.add(blobPath(desc.digest), bytes.length, bytes);
-      this.written.add(desc.digest);
-    }
+    await this.blobs.put(desc.digest, bytes.length, bytes);
     if (top) this.index.add(desc, names);
   }
 
