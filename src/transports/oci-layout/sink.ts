@@ -87,7 +87,8 @@ export class OciLayoutSink implements ImageSink {
     } catch (e) {
       await fh.close().catch(() => {});
       // Bytes that failed verification are never kept; a broken connection leaves a resumable partial.
-      const keep = this.inPlace && blob.digest && !isImgxError(e, "DIGEST_MISMATCH") && !isImgxError(e, "SIZE_MISMATCH") && !isImgxError(e);
+      const integrity = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "BAD_ARCHIVE", "BAD_MANIFEST"].some((c) => isImgxError(e, c as never));
+      const keep = this.inPlace && blob.digest && !integrity;
       if (!keep) await rm(temp, { force: true });
       throw e;
     }
