@@ -61,7 +61,8 @@ async function helper(name: string, verb: "get" | "store" | "erase", input: stri
   const path = Bun.which(bin, { PATH: process.env.PATH ?? "" });
   if (!path && verb === "get") return "";
   if (!path) throw new ImgxError("UNAUTHORIZED", `Cannot use credential helper ${q(bin)}: not found on PATH`);
-  const p = Bun.spawn([path, verb], { stdin: new Blob([input]), stdout: "pipe", stderr: "pipe" });
+  // stderr ignored: never read, a piped one could fill and block a chatty helper
+  const p = Bun.spawn([path, verb], { stdin: new Blob([input]), stdout: "pipe", stderr: "ignore" });
   const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
   if (code !== 0) {
     if (verb === "get" && /not found/i.test(out)) return "";
