@@ -30,6 +30,13 @@ describe("realm validation", () => {
     for (const r of ["https://127.0.0.1/t", "https://localhost:8080/t", "https://10.1.2.3/t", "https://192.168.0.1/t", "https://[::1]/t", "https://169.254.169.254/latest"])
       expect(() => checkRealm(https, r), r).toThrow(/loopback or private address/);
   });
+  test("address spellings that hide a loopback or private host are refused", () => {
+    const https = new URL("https://registry.example.com/");
+    for (const r of ["https://[::ffff:127.0.0.1]:8080/t", "https://[::ffff:10.1.2.3]/t", "https://[::ffff:7f00:1]/t", "https://[fe90::1]/t", "https://[fd12:3456::1]/t", "https://100.64.1.1/t", "https://0x7f.1/t", "https://2130706433/t", "https://0.0.0.0/t", "https://[::]/t"])
+      expect(() => checkRealm(https, r), r).toThrow(/loopback or private address/);
+    for (const r of ["https://100.63.0.1/t", "https://172.32.0.1/t", "https://[2001:db8::1]/t", "https://[::ffff:8.8.8.8]/t"]) expect(checkRealm(https, r).protocol).toBe("https:");
+  });
+
   test("the registry's own host, public hosts, and loopback pairs are allowed", () => {
     expect(checkRealm(https, "https://auth.example.com/token").host).toBe("auth.example.com");
     expect(checkRealm(new URL("https://10.0.0.5:5000/"), "https://10.0.0.5:5001/token").port).toBe("5001");

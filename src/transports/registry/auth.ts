@@ -12,18 +12,35 @@ type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 const DEFAULT_TTL_S = 60;
 
-function bare(host: string): string {
-  return host.replace(/^\[|\]$/g, "").toLowerCase();
+/** An IPv4-mapped IPv6 address as dotted IPv4: URL writes [::ffff:127.0.0.1] as ::ffff:7f00:1. */
+function unmapV4(h: string): string {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  if (dotted) return dotted[1]!;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+  if (!hex) return h;
+  const [x, y] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
+  return `${x >> 8}.${x & 255}.${y >> 8}.${y & 255}`;
 }
 
+function bare(host: string): string {
+  return unmapV4(host.replace(/^\[|\]$/g, "").toLowerCase());
+}
+
+/** Hosts that reach this machine: localhost names, 127/8, 0/8 (Linux routes 0.0.0.0 here), ::1, ::. */
 export function isLoopbackHost(host: string): boolean {
   const h = bare(host);
-  return h === "localhost" || h.endsWith(".localhost") || h === "::1" || /^127\./.test(h) || h === "0.0.0.0" || h === "::";
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" || h === "::" || /^(127|0)\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** Loopback plus RFC 1918, CGNAT 100.64/10, link-local (169.254/16, fe80::/10) and unique-local fc00::/7. */
 export function isPrivateHost(host: string): boolean {
   const h = bare(host);
-  return isLoopbackHost(h) || /^10\./.test(h) || /^192\.168\./.test(h) || /^172\.(1[6-9]|2\d|3[01])\./.test(h) || /^169\.254\./.test(h) || /^f[cd][0-9a-f]{2}:/.test(h) || /^fe80:/.test(h) || /^::ffff:(127|10|192\.168|169\.254)\./.test(h);
+  return (
+    isLoopbackHost(h) ||
+    /^(10|169\.254|192\.168|172\.(1[6-9]|2\d|3[01])|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7]))\./.test(h) ||
+    /^f[cd][0-9a-f]{2}:/.test(h) ||
+    /^fe[89ab][0-9a-f]:/.test(h)
+  );
 }
 
 /**
