@@ -98,10 +98,15 @@ async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, em
   if (plan.recompress) {
     const { from, to, diffId } = plan.recompress;
     const d = decompressStream(from);
-    if (d) stream = stream.pipeThrough(d);
-    const u = verifyStream({ digest: diffId }, `uncompressed ${what} (diff_id)`);
-    stream = stream.pipeThrough(u.stream);
-    result = u.result;
+    if (d) {
+      stream = stream.pipeThrough(d);
+      const u = verifyStream({ digest: diffId }, `uncompressed ${what} (diff_id)`);
+      stream = stream.pipeThrough(u.stream);
+      result = u.result;
+    } else if (diffId && diffId !== src.digest) {
+      // an uncompressed layer's digest is its diff_id; the first verify already hashes these very bytes
+      throw new ImgxError("BAD_MANIFEST", `Cannot compress layer ${q(src.digest)}: it is uncompressed, so its diff_id should be the same digest, not ${q(diffId)}`);
+    }
     const c = compressStream(to);
     if (c) {
       const out = verifyStream({}, `compressed ${what}`);

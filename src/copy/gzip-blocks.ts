@@ -29,7 +29,7 @@ function getPool(): Pool {
   if (pool) return pool;
   const n = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 2));
   const url = URL.createObjectURL(new Blob([GZIP_WORKER_SOURCE], { type: "application/javascript" }));
-  const workers = Array.from({ length: n }, () => new Worker(url));
+  const workers = Array.from({ length: n }, () => new Worker(url, { smol: true } as WorkerOptions));
   const waiting = new Map<number, (b: Uint8Array) => void>();
   for (const w of workers) {
     w.onmessage = (e: MessageEvent<{ id: number; out: Uint8Array }>) => {

@@ -23,6 +23,8 @@ export interface CopyContext {
   compressPlain?: Compression;
   mountFrom?: { registry: string; repository: string };
   limiter: Limiter;
+  /** Layers being gzipped at once (each already uses all cores). */
+  gzipLimiter: Limiter;
   blobs: SingleFlight<MovedBlob>;
   cache?: BlobInfoCache;
   retries?: number;
@@ -48,7 +50,9 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
   const layerMoves = m.layers.map((l, i) => {
     const plan = planLayer(ctx, l, family, config?.config.rootfs.diff_ids[i]);
     const key = `${l.digest}>${plan.recompress?.to ?? "keep"}`;
-    return ctx.blobs.do(key, () => ctx.limiter.run(() => moveBlob(ctx.source, ctx.sink, plan, ctx.emit, ctx.mountFrom, ctx.retries, ctx.cache)));
+    // gzip already spreads one layer over every core (gzip-blocks.ts); layers compressed side by side only add memory
+    const limiter = plan.recompress?.to === "gzip" ? ctx.gzipLimiter : ctx.limiter;
+    return ctx.blobs.do(key, () => limiter.run(() => moveBlob(ctx.source, ctx.sink, plan, ctx.emit, ctx.mountFrom, ctx.retries, ctx.cache)));
   });
   const [cfg, ...layers] = await Promise.all([configMove, ...layerMoves]);
 

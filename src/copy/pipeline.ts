@@ -64,6 +64,7 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     compressPlain: opts.compress === undefined ? opts.compressUncompressed : undefined,
     mountFrom: opts.mountFrom ?? source.mountFrom,
     limiter: new Limiter(Math.max(1, Math.min(opts.concurrency ?? 6, sink.caps.maxConcurrentWrites))),
+    gzipLimiter: new Limiter(1),
     blobs: new SingleFlight<MovedBlob>(),
     cache: opts.blobInfoCache,
     retries: opts.retries,

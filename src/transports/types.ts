@@ -118,6 +118,6 @@ export interface RegistryOptions {
   retries?: number;
   timeoutMs?: number;
   chunkSize?: number;
-  uploadMode?: "auto" | "monolithic" | "chunked";
+  uploadMode?: "auto" | "monolithic" | "stream" | "chunked";
   concurrency?: number;
 }

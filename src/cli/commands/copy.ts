@@ -10,7 +10,7 @@ export function registerCopy(ctx: CliContext): void {
     .option("--format <oci|docker>", "Manifest format to write (default: keep, or what the destination requires)")
     .option("--mount-from <repo>", "Cross-mount blobs from this repository of the destination registry")
     .option("--chunk-size <size>", "Chunk size for chunked uploads (e.g. 16M)")
-    .option("--upload-mode <auto|monolithic|chunked>", "How blobs are uploaded (default auto)")
+    .option("--upload-mode <auto|monolithic|stream|chunked>", "auto: one PUT for small blobs, PATCH chunks for large ones, one streamed PATCH when the size is unknown")
     .option("--force", "Replace an existing archive instead of failing");
   addOutputFlags(addRegistryFlags(addCopyFlags(c), ["src-", "dest-"]))
     .example("imgx copy registry.example.com/team/app:1.2 localhost:5000/team/app:1.2")

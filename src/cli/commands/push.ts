@@ -11,7 +11,7 @@ export function registerPush(ctx: CliContext): void {
     .option("--format <docker|oci>", "Manifest format to push (default: keep the source's)")
     .option("--mount-from <repo>", "Cross-mount blobs from this repository of the same registry")
     .option("--chunk-size <size>", "Chunk size for chunked uploads (e.g. 16M)")
-    .option("--upload-mode <auto|monolithic|chunked>", "How blobs are uploaded (default auto: monolithic when small)");
+    .option("--upload-mode <auto|monolithic|stream|chunked>", "auto: one PUT for small blobs, PATCH chunks for large ones, one streamed PATCH when the size is unknown");
   addOutputFlags(addRegistryFlags(addCopyFlags(c)))
     .example("imgx push save.tar localhost:5000/team/app:1.2")
     .example("imgx push --all-platforms oci:multi-oci registry.example.com/team/app:1.2 --tag latest")

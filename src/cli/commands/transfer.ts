@@ -26,9 +26,9 @@ export async function runTransfer(spec: TransferSpec, argv: string[], flags: Fla
   const dstReg = await registryOptions(argv, flags, debug, "dest-");
   dstReg.chunkSize = sizeFlag(argv, "chunk-size");
   const um = oneString(argv, "upload-mode");
-  if (um !== undefined && um !== "auto" && um !== "monolithic" && um !== "chunked")
-    throw new ImgxError("USAGE", `Cannot use --upload-mode ${q(um)}: expected auto, monolithic or chunked`);
-  dstReg.uploadMode = um as "auto" | "monolithic" | "chunked" | undefined;
+  if (um !== undefined && !["auto", "monolithic", "stream", "chunked"].includes(um))
+    throw new ImgxError("USAGE", `Cannot use --upload-mode ${q(um)}: expected auto, monolithic, stream or chunked`);
+  dstReg.uploadMode = um as "auto" | "monolithic" | "stream" | "chunked" | undefined;
   const concurrency = intFlag(argv, "concurrency", "j");
   dstReg.concurrency = concurrency;
   const dstOpts: TransportOptions = { registry: dstReg, existing: spec.existing };

@@ -58,6 +58,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
     });
     return finish(res, blob, subject);
   }
+  if (blob.size === undefined && (mode === "auto" || mode === "stream")) return streamUpload(client, repo, location, blob, subject);
   const chunkSize = Math.max(opts.chunkSize ?? DEFAULT_CHUNK, session.minChunk, 1);
   const reader = blob.stream.getReader();
   let leftover: Uint8Array | undefined;
@@ -123,6 +124,21 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
   const res = await client.fetch(withParam(location, "digest", digest), { method: "PUT", headers: { "content-length": "0" }, repo, actions: ["pull", "push"], idempotent: false });
   await finish(res, blob, subject);
   if (key) await uploadState.set(key, undefined);
+}
+
+/**
+ * A blob of unknown size (compressed on the way) goes up as one streamed PATCH, as docker push does:
+ * no buffering and no round trip per chunk. `--upload-mode chunked` buffers chunks instead, for
+ * proxies that cap request bodies.
+ */
+async function streamUpload(client: RegistryClient, repo: string, location: string, blob: BlobInput, subject: string): Promise<void> {
+  const res = await client.fetch(location, { method: "PATCH", headers: { "content-type": "application/octet-stream" }, body: blob.stream, repo, actions: ["pull", "push"], idempotent: false });
+  if (res.status !== 202) throw await registryError(res, "upload a blob to", subject);
+  await res.body?.cancel();
+  const next = res.headers.get("location");
+  const url = next ? await client.resolveUrl(next) : location;
+  const put = await client.fetch(withParam(url, "digest", blob.result().digest), { method: "PUT", headers: { "content-length": "0" }, repo, actions: ["pull", "push"], idempotent: false });
+  await finish(put, blob, subject);
 }
 
 async function resumeSession(client: RegistryClient, repo: string, key: string): Promise<{ offset: number; location: string } | undefined> {
