@@ -55,6 +55,16 @@ async function benchConvert(): Promise<void> {
   console.log(table("convert docker-save → OCI layout with gzip", oursGz, theirsGz));
 }
 
+/** Peak RSS must stay flat as the image grows: 1 GiB vs 4 GiB through the same convert. */
+async function benchScale(): Promise<void> {
+  const out = `${work}/scale-out`;
+  const clean = async () => rmSync(out, { recursive: true, force: true });
+  const small = await measure("imgx convert 1 GiB", [imgx, "convert", "--quiet", "--compress", "none", await bigTar(1024), `oci:${out}`], { runs, before: clean });
+  const big = await measure("imgx convert 4 GiB", [imgx, "convert", "--quiet", "--compress", "none", await bigTar(4096), `oci:${out}`], { runs, before: clean });
+  await clean();
+  console.log(`### memory as the image grows\n\n| image | median s | peak RSS MiB |\n|---|---|---|\n| 1 GiB | ${small.seconds.toFixed(2)} | ${small.rssMiB.toFixed(0)} |\n| 4 GiB | ${big.seconds.toFixed(2)} | ${big.rssMiB.toFixed(0)} |\n`);
+}
+
 async function benchStartup(): Promise<void> {
   const m = await measure("imgx --version", [imgx, "--version"], { runs: Math.max(runs, 15) });
   console.log(`### startup\n\nimgx --version median ${(m.seconds * 1000).toFixed(1)} ms over ${m.runs.length} runs (target < 50 ms)\n`);
@@ -62,4 +72,5 @@ async function benchStartup(): Promise<void> {
 
 if (want("convert")) await benchConvert();
 if (want("pull") || want("push") || want("copy")) await benchRegistry({ work, imgx, runs, sizeMb, bigTar, table, sections: { pull: want("pull"), push: want("push"), copy: want("copy") } });
+if (want("scale")) await benchScale();
 if (want("startup")) await benchStartup();
