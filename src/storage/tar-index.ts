@@ -120,10 +120,21 @@ export function indexTar(path: string): Map<string, TarEntry> {
     }
     if (!sawEnd && off !== total) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(path)}: truncated tar archive`);
     if (entries.size === 0) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(path)}: empty or not a tar archive`);
+    // An image archive has no reason to link outside itself: refuse the whole archive up front.
+    for (const e of entries.values()) if (e.linkname !== undefined) linkTarget(e, path);
   } finally {
     closeSync(fd);
   }
   return entries;
+}
+
+/** The archive path a link names (symlinks relative to their dir, hardlinks to the root); refuses escapes. */
+function linkTarget(e: TarEntry, archive: string): string {
+  const raw = e.linkname ?? "";
+  const target = e.type === "symlink" && !raw.startsWith("/") ? posix.join(posix.dirname(e.name), raw) : raw;
+  if (raw === "" || target.startsWith("/") || posix.normalize(target).split("/").includes(".."))
+    throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(archive)}: link ${q(e.name)} points outside the archive (${q(raw)})`);
+  return posix.normalize(target).replace(/^\.\//, "");
 }
 
 /** Follows symlinks and hardlinks inside the archive to a regular file; refuses targets outside it. */
@@ -131,10 +142,7 @@ export function resolveEntry(entries: Map<string, TarEntry>, name: string, archi
   let e = entries.get(name);
   for (let hops = 0; e && (e.type === "symlink" || e.type === "hardlink"); hops++) {
     if (hops > 16) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(archive)}: link loop at ${q(name)}`);
-    const target = e.type === "symlink" && !e.linkname!.startsWith("/") ? posix.join(posix.dirname(e.name), e.linkname!) : e.linkname!;
-    if (target.startsWith("/") || posix.normalize(target).split("/").includes(".."))
-      throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(archive)}: link ${q(e.name)} points outside the archive (${q(e.linkname)})`);
-    e = entries.get(posix.normalize(target));
+    e = entries.get(linkTarget(e, archive));
   }
   return e && e.type === "file" ? e : undefined;
 }
