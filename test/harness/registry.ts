@@ -47,7 +47,15 @@ export async function makeTlsFiles(dir: string): Promise<{ ca: string; cert: str
   return { ca: join(dir, "ca.pem"), cert: join(dir, "server.pem"), key: join(dir, "server.key") };
 }
 
-export async function startRegistry(mode: RegistryMode): Promise<RunningRegistry> {
+export interface RegistryOptions {
+  /** Users for basic and token modes (default USERS). */
+  users?: { name: string; password: string }[];
+  /** Lifetime of tokens the token server issues (default 300 s). */
+  tokenExpiresIn?: number;
+}
+
+export async function startRegistry(mode: RegistryMode, opts: RegistryOptions = {}): Promise<RunningRegistry> {
+  const users = opts.users ?? USERS;
   if (!Bun.which("docker-registry")) throw new Error("docker-registry is not installed (apt-get install -y docker-registry)");
   const dir = mkdtempSync(join(tmpdir(), `imgx-registry-${mode}-`));
   const port = await freePort();
@@ -58,11 +66,12 @@ export async function startRegistry(mode: RegistryMode): Promise<RunningRegistry
   let caFile: string | undefined;
   let tokenServer: TokenServer | undefined;
   if (mode === "basic") {
-    const lines = await Promise.all(USERS.map(async (u) => `${u.name}:${(await Bun.password.hash(u.password, { algorithm: "bcrypt", cost: 4 })).replace(/^\$2b\$/, "$2y$")}`));
+    // distribution 2.8.2 (Go's x/crypto/bcrypt) accepts Bun's "$2b$" hashes as they are: checked, no "$2y$" rewrite needed
+    const lines = await Promise.all(users.map(async (u) => `${u.name}:${await Bun.password.hash(u.password, { algorithm: "bcrypt", cost: 4 })}`));
     writeFileSync(join(dir, "htpasswd"), `${lines.join("\n")}\n`);
     auth = `auth:\n  htpasswd:\n    realm: imgx-test\n    path: ${join(dir, "htpasswd")}\n`;
   } else if (mode === "token") {
-    tokenServer = await startTokenServer(dir, USERS);
+    tokenServer = await startTokenServer(dir, users, { expiresIn: opts.tokenExpiresIn });
     auth = `auth:\n  token:\n    realm: ${tokenServer.url}/token\n    service: imgx-test-registry\n    issuer: imgx-test-issuer\n    rootcertbundle: ${tokenServer.certFile}\n`;
   } else if (mode === "tls") {
     const f = await makeTlsFiles(dir);
@@ -113,11 +122,12 @@ ${tls}${auth}`;
     dir,
     storageDir,
     caFile,
-    users: mode === "basic" || mode === "token" ? USERS : [],
+    users: mode === "basic" || mode === "token" ? users : [],
     tokenServer,
     logPath: `${logPath}.err`,
+    // only the process this call started, by its own handle (PID); safe to call twice
     stop: async () => {
-      proc.kill();
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill();
       await proc.exited;
       tokenServer?.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
+/** One token request as recorded for tests: never the password, only whether credentials came. */
 export interface TokenRequest {
+  path: string;
+  service: string | null;
   scopes: string[];
   user?: string;
   withCredentials: boolean;
@@ -41,7 +44,7 @@ export async function startTokenServer(dir: string, users: { name: string; passw
         const [name, ...rest] = Buffer.from(authz.slice(6), "base64").toString().split(":");
         const u = users.find((x) => x.name === name && x.password === rest.join(":"));
         if (!u) {
-          requests.push({ scopes, user: name, withCredentials: true, granted: [] });
+          requests.push({ path: url.pathname, service: url.searchParams.get("service"), scopes, user: name, withCredentials: true, granted: [] });
           return new Response(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }), { status: 401 });
         }
         user = u.name;
@@ -53,7 +56,7 @@ export async function startTokenServer(dir: string, users: { name: string; passw
         const actions = user ? wanted.filter((a) => a === "pull" || a === "push" || a === "delete") : m[1]!.startsWith("public/") ? wanted.filter((a) => a === "pull") : [];
         return [{ type: "repository", name: m[1]!, actions }];
       });
-      requests.push({ scopes, user, withCredentials: !!authz, granted: access.map((a) => `${a.name}:${a.actions.join(",")}`) });
+      requests.push({ path: url.pathname, service: url.searchParams.get("service"), scopes, user, withCredentials: !!authz, granted: access.map((a) => `${a.name}:${a.actions.join(",")}`) });
       const now = Math.floor(Date.now() / 1000);
       const expiresIn = opts.expiresIn ?? 300;
       const header = { alg: "RS256", typ: "JWT", x5c: [x5c] };
