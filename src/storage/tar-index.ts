@@ -42,11 +42,17 @@ function octal(h: Buffer, off: number, len: number, archive: string, name: strin
   return parseInt(s, 8);
 }
 
+/** Unsigned sum per POSIX; some old writers summed signed bytes, which tar still accepts. */
 function checksumOk(h: Buffer): boolean {
   const stored = parseInt(field(h, 148, 8).trim(), 8);
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-  return sum === stored;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 32 : h[i]!;
+    sum += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return sum === stored || signed === stored;
 }
 
 function parsePax(body: Buffer): Record<string, string> {
@@ -84,6 +90,10 @@ export function indexTar(path: string): Map<string, TarEntry> {
     while (off < total) {
       if (readSync(fd, h, 0, BLOCK, off) !== BLOCK) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(path)}: truncated tar header at byte ${off}`);
       if (h.every((b) => b === 0)) {
+        // The end marker is two zero blocks; one alone means the archive was cut (or is corrupt).
+        const got = readSync(fd, h, 0, BLOCK, off + BLOCK);
+        if (got !== BLOCK || !h.every((b) => b === 0))
+          throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(path)}: truncated: a lone zero block at byte ${off} instead of the two that end a tar`);
         sawEnd = true;
         break;
       }
