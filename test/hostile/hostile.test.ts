@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { imgx, tempDir } from "../helpers/imgx.ts";
-import { makeCorpus, type HostileCase } from "./make-corpus.ts";
+import { makeAccepted, makeCorpus, type HostileCase } from "./make-corpus.ts";
 
 const t = tempDir("imgx-hostile-");
 let cases: HostileCase[] = [];
@@ -28,6 +28,13 @@ describe("hostile inputs", () => {
       expect(readdirSync(t.dir).filter((f) => f.includes("imgx-tmp"))).toEqual([]);
     }
   }, 120_000);
+
+  test("odd but harmless archives are accepted", async () => {
+    for (const [i, input] of (await makeAccepted(join(t.dir, "accepted"))).entries()) {
+      const r = await imgx(["convert", "--quiet", input, `oci:${join(t.dir, `accepted-${i}`)}`]);
+      expect({ input, code: r.code, stderr: r.stderr }).toEqual({ input, code: 0, stderr: "" });
+    }
+  }, 30_000);
 
   test("an existing destination is refused and left as it was", async () => {
     const dst = join(t.dir, "exists.tar");

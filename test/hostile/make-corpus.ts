@@ -70,6 +70,9 @@ export async function makeCorpus(dir: string): Promise<HostileCase[]> {
   await save(p("deep.tar"), { manifest: "[".repeat(10_000) + "]".repeat(10_000) });
   add("deeply nested manifest.json", p("deep.tar"), "nested deeper");
 
+  await save(p("huge.tar"), { manifest: `[${" ".repeat(5 * 1024 * 1024)}]` });
+  add("manifest.json over the 4 MiB limit", p("huge.tar"), "exceeds");
+
   await save(p("duplicate.tar"), { extra: [{ name: "config.json", body: "{}" }] });
   add("duplicate entries", p("duplicate.tar"), 'duplicate entry "config.json"');
 
@@ -135,6 +138,63 @@ export async function makeCorpus(dir: string): Promise<HostileCase[]> {
   writeFileSync(lp, lb);
   add("a layer whose bytes were changed", `oci:${tamperedBlob}`, "content has digest");
 
+  await save(p("diffid-count.tar"), { manifest: [{ Config: "config.json", RepoTags: [], Layers: ["l1/layer.tar", "l1/layer.tar"] }] });
+  add("more layers than diff_ids", p("diffid-count.tar"), "lists 2 layers but its config has 1 diff_ids");
+
+  await save(p("dir-as-layer.tar"), { manifest: [{ Config: "config.json", RepoTags: [], Layers: ["l1"] }], extra: [{ name: "l1/", type: "directory" }] });
+  add("manifest.json names a directory", p("dir-as-layer.tar"), '"l1", which is not in the archive');
+
+  await save(p("not-array.tar"), { manifest: { Config: "config.json" } });
+  add("manifest.json that is not an array", p("not-array.tar"), "expected a non-empty JSON array");
+
+  // Docker 25+: a blob whose bytes do not match the digest its path claims
+  const d25 = readFileSync(join(fx, "docker25-save.tar"));
+  const flipped = Buffer.from(d25);
+  const firstBody = 512; // the first entry is a layer blob (see fixtures/generate.ts docker25Save)
+  flipped[firstBody + 700]! ^= 0xff;
+  writeFileSync(p("d25-blob-lie.tar"), flipped);
+  add("Docker 25 layer whose bytes differ from its blobs/sha256 name", p("d25-blob-lie.tar"), "content has digest");
+
+  writeFileSync(p("d25-truncated.tar"), d25.subarray(0, d25.length - 3000));
+  add("truncated Docker 25 save", p("d25-truncated.tar"), "truncated");
+
+  const missingBlob = p("missing-blob-oci");
+  cpSync(join(fx, "single-oci"), missingBlob, { recursive: true });
+  const idx5 = JSON.parse(readFileSync(join(missingBlob, "index.json"), "utf8"));
+  const m5 = JSON.parse(readFileSync(join(missingBlob, "blobs", "sha256", idx5.manifests[0].digest.slice(7)), "utf8"));
+  rmSync(join(missingBlob, "blobs", "sha256", m5.layers[0].digest.slice(7)));
+  add("OCI layout missing a layer blob", `oci:${missingBlob}`, m5.layers[0].digest.slice(7, 19));
+
+  const badIndex = p("bad-index-oci");
+  cpSync(join(fx, "single-oci"), badIndex, { recursive: true });
+  writeFileSync(join(badIndex, "index.json"), "not json");
+  add("OCI layout with a non-JSON index.json", `oci:${badIndex}`, "index.json");
+
+  // an OCI archive whose index.json points at a manifest it does not hold
+  await tar(p("oci-archive-missing.tar"), [
+    { name: "oci-layout", body: '{"imageLayoutVersion":"1.0.0"}' },
+    { name: "index.json", body: enc({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"ab".repeat(32)}`, size: 100 }] }) },
+  ]);
+  add("OCI archive without the manifest its index names", `oci-archive:${p("oci-archive-missing.tar")}`, "abababab");
+
   copyFileSync(join(fx, "legacy-save.tar"), p("ok.tar"));
   return cases;
 }
+
+/** Odd but harmless inputs that must convert: extra unreferenced entries, "./" names, GNU tar headers. */
+export async function makeAccepted(dir: string): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const extra = join(dir, "extra-entries.tar");
+  await save(extra, { extra: [{ name: "README.txt", body: "not part of the image" }, { name: "junk/", type: "directory" }, { name: "junk/link", type: "symlink", linkname: "../README.txt" }] });
+  const dotted = join(dir, "dot-slash.tar");
+  const layer = await layerTar(3, "h");
+  const config = enc({ os: "linux", architecture: "amd64", rootfs: { type: "layers", diff_ids: [sha256Bytes(layer)] } });
+  await tar(dotted, [
+    { name: "./", type: "directory" },
+    { name: "./l1/layer.tar", body: layer },
+    { name: "./config.json", body: config },
+    { name: "./manifest.json", body: enc([{ Config: "./config.json", RepoTags: ["h/x:1"], Layers: ["l1/layer.tar"] }]) },
+  ]);
+  return [extra, dotted];
+}
+

@@ -99,7 +99,7 @@ export async function openDockerArchiveSource(path: string, name?: string): Prom
 }
 
 function parseSaveManifest(bytes: Uint8Array, path: string): SaveEntry[] {
-  const what = `manifest.json in ${path}`;
+  const what = `manifest.json in ${q(path)}`;
   const v = parseJsonBytes(bytes, what);
   if (!Array.isArray(v) || v.length === 0) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${what}: expected a non-empty JSON array`);
   return v.map((e, i) => {
