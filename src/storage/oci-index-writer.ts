@@ -20,7 +20,8 @@ export class IndexEntries {
     const base: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
     if (desc.platform) base.platform = desc.platform;
     if (names.length === 0) {
-      if (!this.entries.some((e) => e.digest === desc.digest && !e.annotations?.[REF_NAME])) this.entries.push(base);
+      // an unnamed image already listed (named or not) needs no second entry
+      if (!this.entries.some((e) => e.digest === desc.digest)) this.entries.push(base);
       return;
     }
     for (const name of names) {
@@ -28,11 +29,15 @@ export class IndexEntries {
       const full = ref ? formatReference(ref) : undefined;
       const annotations: Record<string, string> = { [REF_NAME]: tag };
       if (full) annotations[CONTAINERD_NAME] = full;
-      // a name moves to the new image: drop entries carrying the same name
+      // A name moves to the new image: drop entries carrying the same name. A bare tag is looked up
+      // by ref.name alone (skopeo, umoci), so any entry with that ref.name would make it ambiguous.
       for (let i = this.entries.length - 1; i >= 0; i--) {
-        const a = this.entries[i]!.annotations;
-        const same = full ? a?.[CONTAINERD_NAME] === full || (!a?.[CONTAINERD_NAME] && a?.[REF_NAME] === tag) : a?.[REF_NAME] === tag && !a?.[CONTAINERD_NAME];
-        if (same || (this.entries[i]!.digest === desc.digest && !a)) this.entries.splice(i, 1);
+        const e = this.entries[i]!;
+        const a = e.annotations;
+        const same = full ? a?.[CONTAINERD_NAME] === full || (!a?.[CONTAINERD_NAME] && a?.[REF_NAME] === tag) : a?.[REF_NAME] === tag;
+        // other names this same image carries (e.g. "a:1" beside bare "1") stay; an exact repeat goes
+        const repeat = e.digest === desc.digest && (!a || (a[REF_NAME] === tag && a[CONTAINERD_NAME] === full));
+        if ((same && e.digest !== desc.digest) || repeat) this.entries.splice(i, 1);
       }
       this.entries.push({ ...base, annotations });
     }

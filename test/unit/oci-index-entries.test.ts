@@ -1,0 +1,57 @@
+// How names land in an index.json being written (Docker 25's convention) and how they move.
+import { expect, test } from "bun:test";
+import type { Descriptor } from "../../src/core/manifest.ts";
+import { MT } from "../../src/core/media-types.ts";
+import { IndexEntries } from "../../src/storage/oci-index-writer.ts";
+
+const REF = "org.opencontainers.image.ref.name";
+const CTR = "io.containerd.image.name";
+const d = (n: number): Descriptor => ({ mediaType: MT.ociManifest, digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 10 + n });
+const view = (ix: IndexEntries) => ix.entries.map((e) => [e.digest.slice(7, 8), e.annotations?.[REF], e.annotations?.[CTR]]);
+
+test("full names get ref.name = tag plus the normalised containerd name; bare tags only ref.name", () => {
+  const ix = new IndexEntries();
+  ix.add(d(1), ["app:1.2"]);
+  ix.add(d(2), ["localhost:5000/team/x:v3"]);
+  ix.add(d(3), ["edge"]);
+  expect(view(ix)).toEqual([
+    ["1", "1.2", "docker.io/library/app:1.2"],
+    ["2", "v3", "localhost:5000/team/x:v3"],
+    ["3", "edge", undefined],
+  ]);
+  const bytes = new TextDecoder().decode(ix.bytes());
+  expect(bytes.startsWith(`{"schemaVersion":2,"mediaType":"${MT.ociIndex}","manifests":[`)).toBe(true);
+  expect(bytes).not.toContain(" ");
+});
+
+test("a name present already moves to the new image", () => {
+  const ix = new IndexEntries([{ ...d(1), annotations: { [REF]: "1.2", [CTR]: "docker.io/library/app:1.2" } }, { ...d(2), annotations: { [REF]: "old" } }]);
+  ix.add(d(3), ["docker.io/library/app:1.2"]);
+  ix.add(d(4), ["old"]);
+  expect(view(ix)).toEqual([
+    ["3", "1.2", "docker.io/library/app:1.2"],
+    ["4", "old", undefined],
+  ]);
+  // a bare tag is looked up by ref.name alone: an entry whose ref.name equals it must not stay behind
+  ix.add(d(5), ["1.2"]);
+  expect(view(ix)).toEqual([
+    ["4", "old", undefined],
+    ["5", "1.2", undefined],
+  ]);
+});
+
+test("the same image: repeats collapse, its other names stay, an unnamed entry is not doubled", () => {
+  const ix = new IndexEntries();
+  ix.add(d(1), ["a:1", "1"]);
+  ix.add(d(1), ["a:1"]);
+  ix.add(d(1), []);
+  expect(view(ix)).toEqual([
+    ["1", "1", undefined],
+    ["1", "1", "docker.io/library/a:1"],
+  ]);
+  const un = new IndexEntries();
+  un.add(d(2), []);
+  un.add(d(2), []);
+  un.add(d(2), ["b:2"]);
+  expect(view(un)).toEqual([["2", "2", "docker.io/library/b:2"]]);
+});
