@@ -66,21 +66,23 @@ describe("docker-archive sink", () => {
     await putImage(sink, a, ["docker.io/library/app:1", "localhost:5000/x/app:2"]);
     await putImage(sink, b, ["1.0"]); // a bare tag can't be a RepoTag
     await putImage(sink, c, ["app:1"]); // the name moves to the later image
+    await putImage(sink, c, ["app:one"]); // the same image again: one entry, two tags
     await sink.commit();
     const tree = new TarTree(path);
     const hex = (x: Uint8Array) => sha256Bytes(x).slice(7);
     expect(await json(tree, "manifest.json")).toEqual([
       { Config: `blobs/sha256/${hex(a.config)}`, RepoTags: ["localhost:5000/x/app:2"], Layers: a.layers.map((l) => `blobs/sha256/${hex(l)}`) },
       { Config: `blobs/sha256/${hex(b.config)}`, RepoTags: null, Layers: b.layers.map((l) => `blobs/sha256/${hex(l)}`) },
-      { Config: `blobs/sha256/${hex(c.config)}`, RepoTags: ["app:1"], Layers: c.layers.map((l) => `blobs/sha256/${hex(l)}`) },
+      { Config: `blobs/sha256/${hex(c.config)}`, RepoTags: ["app:1", "app:one"], Layers: c.layers.map((l) => `blobs/sha256/${hex(l)}`) },
     ]);
-    expect(await json(tree, "repositories")).toEqual({ "localhost:5000/x/app": { "2": hex(a.layers[1]!) }, app: { "1": hex(c.layers[1]!) } });
+    expect(await json(tree, "repositories")).toEqual({ "localhost:5000/x/app": { "2": hex(a.layers[1]!) }, app: { "1": hex(c.layers[1]!), one: hex(c.layers[1]!) } });
     expect(await json(tree, "oci-layout")).toEqual({ imageLayoutVersion: "1.0.0" });
     const idx = (await json(tree, "index.json")) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
     expect(idx.manifests.map((m) => [m.digest, m.annotations?.["io.containerd.image.name"]])).toEqual([
       [a.desc.digest, "localhost:5000/x/app:2"],
       [b.desc.digest, undefined],
       [c.desc.digest, "docker.io/library/app:1"],
+      [c.desc.digest, "docker.io/library/app:one"],
     ]);
     expect(tree.size(`blobs/sha256/${a.desc.digest.slice(7)}`)).toBe(a.manifest.length);
     // our own source reads it back, with the same layers and names

@@ -9,6 +9,7 @@ import { TarBlobStore, TarFileWriter } from "../../storage/tar-writer.ts";
 import type { BlobInput, ImageSink, SinkCaps } from "../types.ts";
 
 interface SavedImage {
+  digest: string;
   config: string;
   layers: string[];
   repoTags: string[];
@@ -52,7 +53,10 @@ export class DockerArchiveSink implements ImageSink {
     const repoTags = names.map(repoTag).filter((t): t is string => t !== undefined);
     // A name moves to the newest image carrying it, as docker load would retag.
     for (const img of this.images) img.repoTags = img.repoTags.filter((t) => !repoTags.includes(t));
-    this.images.push({ config: blobPath(parsed.manifest.config.digest), layers: parsed.manifest.layers.map((l) => blobPath(l.digest)), repoTags });
+    // The same image under several names is one manifest.json entry with several RepoTags, as docker save writes it.
+    const same = this.images.find((i) => i.digest === desc.digest);
+    if (same) same.repoTags.push(...repoTags);
+    else this.images.push({ digest: desc.digest, config: blobPath(parsed.manifest.config.digest), layers: parsed.manifest.layers.map((l) => blobPath(l.digest)), repoTags });
     this.index.add(desc, names.filter((n) => repoTag(n) !== undefined));
   }
 
