@@ -14,6 +14,8 @@ export interface SeenRequest {
   headers: { contentLength?: string; transferEncoding?: string; contentRange?: string; contentType?: string; authorization: boolean };
   bytesIn: number;
   status?: number;
+  /** The response's Location as the client saw it (rewritten onto the proxy). */
+  location?: string;
   bytesOut: number;
 }
 
@@ -162,6 +164,7 @@ export function startCountingProxy(upstream: string, opts: CountingProxyOptions 
       const loc = out.get("location");
       // keep the client on the proxy: absolute upload Locations name the upstream
       if (loc?.startsWith(upstreamUrl.origin)) out.set("location", `http://127.0.0.1:${server.port}${loc.slice(upstreamUrl.origin.length)}`);
+      seen.location = out.get("location") ?? undefined;
       if (!up.body || req.method === "HEAD") return new Response(up.body, { status: up.status, headers: out });
       const how = action?.kind === "reset" || action?.kind === "truncate" || action?.kind === "flip" ? action.kind : undefined;
       const at = action?.kind === "flip" ? action.at : action && "afterBytes" in action ? (action.afterBytes ?? 0) : Infinity;

@@ -3,13 +3,15 @@ import type { Descriptor } from "../../core/manifest.ts";
 import { splitImageName, type DockerReference } from "../../core/reference.ts";
 import type { BlobInput, ImageSink, RegistryOptions, SinkCaps } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
-import { uploadBlob } from "./upload.ts";
+import { dropSession, isIntegrityError, uploadBlob, type UploadHandle } from "./upload.ts";
 
 /** A registry repository as an ImageSink: HEAD before upload, cross-repo mounts, manifests after their blobs. */
 export class RegistrySink implements ImageSink {
   readonly caps: SinkCaps;
   private readonly client: RegistryClient;
   private readonly repo: string;
+  /** Upload sessions the registry still holds for us: in flight, or kept after a failure for a rerun to resume. */
+  private readonly open = new Set<UploadHandle>();
 
   constructor(
     private readonly ref: DockerReference,
@@ -53,7 +55,15 @@ export class RegistrySink implements ImageSink {
   }
 
   async putBlob(blob: BlobInput): Promise<void> {
-    await uploadBlob(this.client, this.repo, blob, this.opts);
+    const handle: UploadHandle = { location: "" };
+    this.open.add(handle);
+    try {
+      await uploadBlob(this.client, this.repo, blob, this.opts, handle);
+      // an earlier failed attempt at this blob was resumed and committed by this one
+      for (const h of this.open) if (h !== handle && h.resumeKey && h.resumeKey === handle.resumeKey) this.open.delete(h);
+    } finally {
+      if (!handle.location) this.open.delete(handle);
+    }
   }
 
   async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
@@ -76,7 +86,18 @@ export class RegistrySink implements ImageSink {
   }
 
   async commit(): Promise<void> {}
-  async abort(): Promise<void> {}
+
+  /**
+   * Deletes the upload sessions still open, so a failed push leaves no half-written uploads behind.
+   * Exception: sessions recorded for resuming survive a network failure (the next run continues
+   * them where the registry says they stand); after an integrity failure they go too.
+   */
+  async abort(cause?: unknown): Promise<void> {
+    const keepResumable = cause !== undefined && !isIntegrityError(cause);
+    const doomed = [...this.open].filter((h) => h.location && !(keepResumable && h.resumeKey));
+    for (const h of doomed) this.open.delete(h);
+    await Promise.all(doomed.map((h) => dropSession(this.client, this.repo, h).catch(() => {})));
+  }
 }
 
 export async function openRegistrySink(ref: DockerReference, opts: RegistryOptions): Promise<ImageSink> {

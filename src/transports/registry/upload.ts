@@ -1,6 +1,7 @@
 import { ImgxError, q } from "../../core/errors.ts";
 import type { BlobInput, RegistryOptions } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
+import { chunkStream, readChunk, skipBytes } from "./upload-chunks.ts";
 import { uploadState } from "./upload-state.ts";
 
 const MONOLITHIC_MAX = 16 * 1024 * 1024;
@@ -38,15 +39,49 @@ export async function uploadStatus(client: RegistryClient, repo: string, locatio
 }
 
 /**
+ * An upload session as the sink sees it: `location` while the registry holds an unfinished upload
+ * (empty once committed or deleted); `resumeKey` once it is on disk for a later run to resume.
+ */
+export interface UploadHandle {
+  location: string;
+  resumeKey?: string;
+}
+
+export function isIntegrityError(e: unknown): boolean {
+  return e instanceof ImgxError && (e.code === "DIGEST_MISMATCH" || e.code === "SIZE_MISMATCH");
+}
+
+/**
  * Uploads one blob: a single PUT for small blobs of known size, otherwise PATCH chunks with
  * Content-Range (following each returned Location) and a final PUT with the digest computed while
  * streaming. Never holds more than one chunk, and holds none when the size is known.
+ * On failure the session is deleted, unless it is recorded for resuming and the failure was not
+ * about the bytes themselves (then a rerun continues where the registry says it stands).
  */
-export async function uploadBlob(client: RegistryClient, repo: string, blob: BlobInput, opts: RegistryOptions): Promise<void> {
+export async function uploadBlob(client: RegistryClient, repo: string, blob: BlobInput, opts: RegistryOptions, handle: UploadHandle = { location: "" }): Promise<void> {
+  try {
+    await upload(client, repo, blob, opts, handle);
+    handle.location = "";
+  } catch (e) {
+    if (handle.location && (!handle.resumeKey || isIntegrityError(e))) await dropSession(client, repo, handle);
+    throw e;
+  }
+}
+
+/** Deletes an unfinished upload and forgets its resume record (failures ignored: the registry expires it anyway). */
+export async function dropSession(client: RegistryClient, repo: string, handle: UploadHandle): Promise<void> {
+  const { location, resumeKey } = handle;
+  handle.location = "";
+  if (resumeKey) await uploadState.set(resumeKey, undefined);
+  if (location) await cancelSession(client, repo, location);
+}
+
+async function upload(client: RegistryClient, repo: string, blob: BlobInput, opts: RegistryOptions, handle: UploadHandle): Promise<void> {
   const session = await startUpload(client, repo);
   const subject = `${client.registry}/${repo}`;
   const mode = opts.uploadMode ?? "auto";
   let location = session.location;
+  handle.location = location;
   if (blob.digest && blob.size !== undefined && mode !== "chunked" && (mode === "monolithic" || blob.size <= MONOLITHIC_MAX)) {
     const res = await client.fetch(withParam(location, "digest", blob.digest), {
       method: "PUT",
@@ -69,7 +104,8 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
   if (resumed && resumed.offset < blob.size!) {
     // the registry already holds these bytes: read them locally (they still pass the verify hash), don't resend
     await cancelSession(client, repo, location);
-    location = resumed.location;
+    location = handle.location = resumed.location;
+    handle.resumeKey = key;
     leftover = await skipBytes(reader, resumed.offset);
     offset = resumed.offset;
   }
@@ -111,8 +147,11 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
     if (range && Number(range[1]) + 1 !== offset)
       throw new ImgxError("REGISTRY", `Cannot upload to ${q(subject)}: the registry holds ${Number(range[1]) + 1} bytes after we sent ${offset}`);
     const next = res.headers.get("location");
-    if (next) location = await client.resolveUrl(next);
-    if (key) await uploadState.set(key, location);
+    if (next) location = handle.location = await client.resolveUrl(next);
+    if (key) {
+      await uploadState.set(key, location);
+      handle.resumeKey = key;
+    }
     if (known && offset >= blob.size!) break;
   }
   if (blob.size !== undefined) {
@@ -124,6 +163,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
   const res = await client.fetch(withParam(location, "digest", digest), { method: "PUT", headers: { "content-length": "0" }, repo, actions: ["pull", "push"], idempotent: false });
   await finish(res, blob, subject);
   if (key) await uploadState.set(key, undefined);
+  handle.resumeKey = undefined;
 }
 
 /**
@@ -160,69 +200,10 @@ async function cancelSession(client: RegistryClient, repo: string, location: str
     .catch(() => {});
 }
 
-/** Reads and drops `n` bytes from the reader; returns what was read past them. */
-async function skipBytes(reader: Reader, n: number): Promise<Uint8Array | undefined> {
-  let left = n;
-  while (left > 0) {
-    const r = await reader.read();
-    if (r.done) throw new ImgxError("SIZE_MISMATCH", `Cannot resume upload: the blob ended before byte ${n}`);
-    if (r.value!.length > left) return r.value!.subarray(left);
-    left -= r.value!.length;
-  }
-  return undefined;
-}
-
 async function finish(res: Response, blob: BlobInput, subject: string): Promise<void> {
   if (res.status !== 201) throw await registryError(res, "upload blob to", subject);
   await res.body?.cancel();
   const want = blob.result().digest;
   const got = res.headers.get("docker-content-digest");
   if (got && got !== want) throw new ImgxError("DIGEST_MISMATCH", `Cannot upload blob to ${q(subject)}: the registry stored ${q(got)}, we sent ${q(want)}`);
-}
-
-type Reader = { read(): Promise<{ done: boolean; value?: Uint8Array }> };
-
-/** A stream of exactly `len` bytes taken from `reader` (plus what was left over from the previous chunk). */
-function chunkStream(reader: Reader, leftover: Uint8Array | undefined, len: number) {
-  const state: { leftover?: Uint8Array } = {};
-  let sent = 0;
-  let pending = leftover;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(c) {
-      if (sent >= len) return c.close();
-      let chunk = pending;
-      pending = undefined;
-      if (!chunk) {
-        const r = await reader.read();
-        if (r.done) return c.error(new ImgxError("SIZE_MISMATCH", `Cannot upload blob: the stream ended after ${sent} of ${len} chunk bytes`));
-        chunk = r.value!;
-      }
-      const take = Math.min(chunk.length, len - sent);
-      if (take < chunk.length) state.leftover = chunk.subarray(take);
-      sent += take;
-      c.enqueue(chunk.subarray(0, take));
-      if (sent >= len) c.close();
-    },
-  });
-  return { body, leftover: () => state.leftover };
-}
-
-/** Fills `into` from the reader (after what was left over); one reused buffer per upload keeps memory flat. */
-async function readChunk(reader: Reader, leftover: Uint8Array | undefined, into: Uint8Array): Promise<{ data: Uint8Array; leftover?: Uint8Array }> {
-  let n = 0;
-  let pending = leftover;
-  while (n < into.length) {
-    let chunk = pending;
-    pending = undefined;
-    if (!chunk) {
-      const r = await reader.read();
-      if (r.done) break;
-      chunk = r.value!;
-    }
-    const take = Math.min(chunk.length, into.length - n);
-    into.set(chunk.subarray(0, take), n);
-    n += take;
-    if (take < chunk.length) return { data: into.subarray(0, n), leftover: chunk.subarray(take) };
-  }
-  return { data: into.subarray(0, n) };
 }
