@@ -65,8 +65,12 @@ export class DirTree implements FileTree {
 
 export class TarTree implements FileTree {
   private readonly entries: Map<string, TarEntry>;
-  constructor(readonly path: string) {
-    this.entries = indexTar(path);
+  /** `file` is read; `path` names the archive in messages (they differ for a decompressed spool). */
+  constructor(
+    readonly path: string,
+    private readonly file = path,
+  ) {
+    this.entries = indexTar(file, path);
   }
   get label(): string {
     return this.path;
@@ -80,17 +84,17 @@ export class TarTree implements FileTree {
   stream(p: string, offset = 0): ReadableStream<Uint8Array> {
     const e = this.entry(p);
     if (!e) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(p)} in ${q(this.path)}: no such entry`);
-    return Bun.file(this.path).slice(e.offset + offset, e.offset + e.size).stream();
+    return Bun.file(this.file).slice(e.offset + offset, e.offset + e.size).stream();
   }
   async readSmall(p: string, max: number): Promise<Uint8Array> {
     const e = this.entry(p);
     if (!e) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(p)} in ${q(this.path)}: no such entry`);
-    return bounded(Bun.file(this.path).slice(e.offset, e.offset + e.size), max, this.path, p);
+    return bounded(Bun.file(this.file).slice(e.offset, e.offset + e.size), max, this.path, p);
   }
   async head(p: string, n: number): Promise<Uint8Array> {
     const e = this.entry(p);
     if (!e) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(p)} in ${q(this.path)}: no such entry`);
-    return new Uint8Array(await Bun.file(this.path).slice(e.offset, e.offset + Math.min(n, e.size)).arrayBuffer());
+    return new Uint8Array(await Bun.file(this.file).slice(e.offset, e.offset + Math.min(n, e.size)).arrayBuffer());
   }
   list(): string[] {
     return [...this.entries.values()].filter((e) => e.type === "file").map((e) => e.name);

@@ -74,10 +74,11 @@ function parsePax(body: Buffer): Record<string, string> {
 /**
  * Indexes a tar file by reading only its headers and seeking over bodies. Rejects truncation,
  * bad checksums, unsafe names and duplicates, so readers can trust every entry it returns.
+ * `path` is the name errors give (a decompressed spool file is reported as the archive it came from).
  */
-export function indexTar(path: string): Map<string, TarEntry> {
+export function indexTar(file: string, path = file): Map<string, TarEntry> {
   const entries = new Map<string, TarEntry>();
-  const fd = openSync(path, "r");
+  const fd = openSync(file, "r");
   try {
     const total = fstatSync(fd).size;
     const h = Buffer.alloc(BLOCK);

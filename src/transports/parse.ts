@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ImgxError, q } from "../core/errors.ts";
 import { parseDockerReference, type DockerReference } from "../core/reference.ts";
 import { indexTar } from "../storage/tar-index.ts";
+import { fileCompression } from "../storage/archive-file.ts";
 
 export type LocalKind = "oci" | "oci-archive" | "docker-archive";
 export type TransportRef =
@@ -79,6 +80,8 @@ export function sniffPath(p: string): LocalKind | undefined {
   }
   if (st.isDirectory()) return existsSync(join(p, "oci-layout")) ? "oci" : undefined;
   if (!st.isFile()) return undefined;
+  // a compressed tarball can't be sniffed without decompressing it all: `docker save | gzip` is the common case
+  if (fileCompression(p) !== "none") return "docker-archive";
   const names = firstTarNames(p, 1_000_000);
   if (names.has("manifest.json")) return "docker-archive"; // includes Docker 25+ (OCI layout + manifest.json)
   if (names.has("index.json") || names.has("oci-layout")) return "oci-archive";

@@ -1,6 +1,7 @@
 // Generates malformed and malicious image archives/layouts. Each case names the error it must cause.
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { packTar } from "modern-tar";
 import { generateAll, layerTar } from "../../fixtures/generate.ts";
 import { sha256Bytes } from "../../src/core/digest.ts";
@@ -176,6 +177,9 @@ export async function makeCorpus(dir: string): Promise<HostileCase[]> {
     { name: "index.json", body: enc({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"ab".repeat(32)}`, size: 100 }] }) },
   ]);
   add("OCI archive without the manifest its index names", `oci-archive:${p("oci-archive-missing.tar")}`, "abababab");
+
+  writeFileSync(p("cut.tar.gz"), gzipSync(good).subarray(0, 3000));
+  add("truncated gzip-compressed save", p("cut.tar.gz"), "corrupt gzip data");
 
   copyFileSync(join(fx, "legacy-save.tar"), p("ok.tar"));
   return cases;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { packTar } from "modern-tar";
@@ -144,6 +145,25 @@ describe("docker-archive source", () => {
     await rejects((await openDockerArchiveSource(path, "multi/c:1")).images(), "NOT_FOUND", "tags present: multi/a:1, multi/a:latest, multi/b:2");
     await rejects((await openDockerArchiveSource(path, "@2")).images(), "NOT_FOUND", "holds 2 images");
     await checkBlobs(await openDockerArchiveSource(path));
+  });
+
+  test("gzip- and zstd-compressed tarballs (docker save | gzip) are decompressed to a spool removed at close", async () => {
+    const raw = await Bun.file(join(fx, "legacy-save.tar")).bytes();
+    const want = (await (await openDockerArchiveSource(join(fx, "legacy-save.tar"))).images())[0]!.descriptor.digest;
+    const spools = () => readdirSync(tmpdir()).filter((f) => f.startsWith("imgx-spool-")).length;
+    const before = spools();
+    for (const [n, bytes] of [["save.tar.gz", gzipSync(raw)], ["save.tar.zst", Bun.zstdCompressSync(raw)]] as const) {
+      writeFileSync(p(n), bytes);
+      const src = await openDockerArchiveSource(p(n));
+      expect(spools()).toBe(before + 1);
+      expect((await src.images())[0]!.descriptor.digest).toBe(want);
+      await checkBlobs(src);
+      await src.close();
+      expect(spools()).toBe(before);
+    }
+    writeFileSync(p("cut.tar.gz"), gzipSync(raw).subarray(0, 2000));
+    await rejects(openDockerArchiveSource(p("cut.tar.gz")), "BAD_ARCHIVE", "corrupt gzip data");
+    expect(spools()).toBe(before);
   });
 
   test("refuses a config whose diff_ids do not match the layers, and unknown blobs", async () => {

@@ -3,7 +3,8 @@ import { ImgxError, q } from "../../core/errors.ts";
 import { encodeJson, MAX_CONFIG_BYTES, MAX_JSON_BYTES, parseJsonBytes } from "../../core/json.ts";
 import { parseConfigBytes, parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
 import { MT, layerMediaType, sniffCompression } from "../../core/media-types.ts";
-import { TarTree } from "../../storage/file-tree.ts";
+import { openArchive } from "../../storage/archive-file.ts";
+import type { TarTree } from "../../storage/file-tree.ts";
 import { canonicalName } from "../../storage/oci-layout-reader.ts";
 import { safeName } from "../../storage/tar-index.ts";
 import type { ImageSource, ManifestData, SourceImage } from "../types.ts";
@@ -27,9 +28,21 @@ const BLOB_PATH = /^blobs\/sha256\/([a-f0-9]{64})$/;
  * Docker schema2 manifest; uncompressed layers are named by their diff_id and verified while streamed.
  */
 export async function openDockerArchiveSource(path: string, name?: string): Promise<ImageSource> {
-  const tree = new TarTree(path);
+  const archive = await openArchive(path);
+  try {
+    return await readSave(archive.tree, path, name, archive.close);
+  } catch (e) {
+    await archive.close();
+    throw e;
+  }
+}
+
+async function readSave(tree: TarTree, path: string, name: string | undefined, close: () => Promise<void>): Promise<ImageSource> {
   const label = `docker-archive:${path}`;
-  if (!tree.has("manifest.json")) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(path)}: manifest.json is missing, so it is not a docker-save tarball`);
+  if (!tree.has("manifest.json")) {
+    const hint = tree.has("index.json") ? `it has index.json: read it as oci-archive:${path}` : undefined;
+    throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(path)}: manifest.json is missing, so it is not a docker-save tarball`, { hint });
+  }
   const entries = parseSaveManifest(await tree.readSmall("manifest.json", MAX_JSON_BYTES), path);
   const blobs = new Map<string, Stored>();
   const manifests = new Map<string, Uint8Array>();
@@ -94,7 +107,7 @@ export async function openDockerArchiveSource(path: string, name?: string): Prom
       if (!s) throw new ImgxError("BLOB_UNKNOWN", `Cannot read blob ${q(d.digest)}: not in ${q(path)}`);
       return tree.stream(s.path, offset);
     },
-    close: async () => {},
+    close,
   };
 }
 

@@ -1,20 +1,24 @@
 import { existsSync } from "node:fs";
 import { ImgxError, q } from "../../core/errors.ts";
 import { refuseExisting } from "../../storage/atomic.ts";
-import { TarTree } from "../../storage/file-tree.ts";
+import { openArchive } from "../../storage/archive-file.ts";
 import { OciLayoutReader } from "../../storage/oci-layout-reader.ts";
 import type { ImageSink, ImageSource } from "../types.ts";
 import { OciArchiveSink } from "./sink.ts";
 
 export async function openOciArchiveSource(path: string, name?: string): Promise<ImageSource> {
   if (!existsSync(path)) throw new ImgxError("NOT_FOUND", `Cannot read OCI archive ${q(path)}: no such file`);
-  const reader = await OciLayoutReader.open(new TarTree(path));
+  const archive = await openArchive(path);
+  const reader = await OciLayoutReader.open(archive.tree).catch(async (e) => {
+    await archive.close();
+    throw e;
+  });
   return {
     label: `oci-archive:${path}`,
     images: async () => reader.images(name),
     manifest: (d) => reader.manifest(d),
     blob: async (d, offset) => reader.blob(d, offset),
-    close: async () => {},
+    close: archive.close,
   };
 }
 
