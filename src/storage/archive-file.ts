@@ -30,11 +30,20 @@ process.on("exit", () => {
 
 /**
  * Opens a tar archive for indexed reads. A compressed archive can't be read by offset, so it is
- * first decompressed (streamed) into a private temp file, as `docker load` and skopeo also do.
+ * first decompressed (streamed) into a private temp file, as `docker load` and skopeo also do; so is
+ * standard input (path "-"), which can't be read twice.
  */
 export async function openArchive(path: string): Promise<OpenArchive> {
-  const c = fileCompression(path);
-  if (c === "none") return { tree: new TarTree(path), close: async () => {} };
+  const stdin = path === "-";
+  const label = stdin ? "standard input" : path;
+  let input: ReadableStream<Uint8Array>;
+  let c: Compression;
+  if (stdin) ({ stream: input, compression: c } = await peekCompression(Bun.stdin.stream()));
+  else {
+    c = fileCompression(path);
+    if (c === "none") return { tree: new TarTree(path), close: async () => {} };
+    input = Bun.file(path).stream();
+  }
   const dir = mkdtempSync(join(tmpdir(), "imgx-spool-"));
   spools.add(dir);
   const drop = async () => {
@@ -44,7 +53,7 @@ export async function openArchive(path: string): Promise<OpenArchive> {
   const file = join(dir, "archive.tar");
   try {
     const w = Bun.file(file).writer({ highWaterMark: 1 << 20 });
-    const body = Bun.file(path).stream().pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+    const body = c === "none" ? input : input.pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
     try {
       for await (const chunk of body) w.write(chunk);
     } finally {
@@ -52,12 +61,39 @@ export async function openArchive(path: string): Promise<OpenArchive> {
     }
   } catch (e) {
     await drop();
-    throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(path)}: corrupt ${c} data (${(e as Error).message})`, { cause: e });
+    throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(label)}: corrupt ${c} data (${(e as Error).message})`, { cause: e });
   }
   try {
-    return { tree: new TarTree(path, file), close: drop };
+    return { tree: new TarTree(label, file), close: drop };
   } catch (e) {
     await drop();
     throw e;
   }
+}
+
+/** Reads the first bytes of a one-shot stream to sniff its compression, and gives back the whole stream. */
+async function peekCompression(s: ReadableStream<Uint8Array>): Promise<{ stream: ReadableStream<Uint8Array>; compression: Compression }> {
+  const reader = s.getReader();
+  const head: Uint8Array[] = [];
+  let n = 0;
+  let done = false;
+  while (n < 4 && !done) {
+    const r = await reader.read();
+    if (r.done) done = true;
+    else (head.push(r.value), (n += r.value.byteLength));
+  }
+  const first = Buffer.concat(head);
+  const stream = new ReadableStream<Uint8Array>({
+    start(ctl) {
+      if (first.byteLength) ctl.enqueue(new Uint8Array(first));
+      if (done) ctl.close();
+    },
+    async pull(ctl) {
+      const r = await reader.read();
+      if (r.done) ctl.close();
+      else ctl.enqueue(r.value);
+    },
+    cancel: (why) => reader.cancel(why),
+  });
+  return { stream, compression: sniffCompression(first) };
 }

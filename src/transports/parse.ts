@@ -26,6 +26,8 @@ export function parseTransportRef(input: string, opts: { forWrite?: boolean; def
       return { kind: p, path, name, input };
     }
   }
+  // `docker save app | imgx convert - oci:out`: standard input is spooled by the archive reader
+  if (input === "-") return { kind: "docker-archive", path: "-", input };
   const local = looksLikePath(input);
   if (local) {
     // "path:name" where path exists (skopeo needs a prefix for this; we accept it bare)

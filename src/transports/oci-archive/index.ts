@@ -7,7 +7,7 @@ import type { ImageSink, ImageSource } from "../types.ts";
 import { OciArchiveSink } from "./sink.ts";
 
 export async function openOciArchiveSource(path: string, name?: string): Promise<ImageSource> {
-  if (!existsSync(path)) throw new ImgxError("NOT_FOUND", `Cannot read OCI archive ${q(path)}: no such file`);
+  if (path !== "-" && !existsSync(path)) throw new ImgxError("NOT_FOUND", `Cannot read OCI archive ${q(path)}: no such file`);
   const archive = await openArchive(path);
   const reader = await OciLayoutReader.open(archive.tree).catch(async (e) => {
     await archive.close();
@@ -23,6 +23,7 @@ export async function openOciArchiveSource(path: string, name?: string): Promise
 }
 
 export async function openOciArchiveSink(path: string, opts: { existing: "error" | "update" }): Promise<ImageSink> {
+  if (path === "-") throw new ImgxError("UNSUPPORTED", `Cannot write a OCI archive to standard output: name a file instead of "-"`);
   refuseExisting(path, opts.existing);
   return new OciArchiveSink(path);
 }
