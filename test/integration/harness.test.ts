@@ -100,4 +100,32 @@ describe("harness", () => {
     await res.body?.cancel();
     proxy.setFault(undefined);
   }, 30_000);
+
+  test("counting proxy faults: flip, truncate and reset a response; reset an upload mid-body", async () => {
+    const p = startCountingProxy(regs.open.host);
+    try {
+      const blobUrl = `${p.url}/v2/harness/open/blobs/${img.layer.digest}`;
+      p.setFault(() => ({ kind: "flip", at: 10 }));
+      const flipped = new Uint8Array(await (await fetch(blobUrl)).arrayBuffer());
+      expect(flipped.length).toBe(img.layer.size);
+      expect(flipped.findIndex((b, i) => b !== img.layer.bytes[i])).toBe(10);
+      for (const kind of ["truncate", "reset"] as const) {
+        p.setFault(() => ({ kind, afterBytes: 20 }));
+        const err = await fetch(blobUrl)
+          .then((r) => r.arrayBuffer())
+          .catch((e: Error) => e);
+        expect(err).toBeInstanceOf(Error);
+      }
+      p.setFault((q) => (q.method === "PATCH" ? { kind: "reset-request", afterBytes: 1000 } : undefined));
+      const start = await fetch(`${p.url}/v2/harness/reset/blobs/uploads/`, { method: "POST" });
+      const loc = start.headers.get("location")!;
+      expect(loc.startsWith(p.url)).toBe(true);
+      const patch = await fetch(loc, { method: "PATCH", body: new Uint8Array(200_000), headers: { "content-length": "200000" } }).catch((e: Error) => e);
+      expect(patch).toBeInstanceOf(Error);
+      expect(p.requests.at(-1)!.bytesIn).toBeGreaterThanOrEqual(1000);
+      expect(p.requests.at(-1)!.bytesIn).toBeLessThan(200_000);
+    } finally {
+      p.stop();
+    }
+  }, 30_000);
 });
