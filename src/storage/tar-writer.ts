@@ -1,4 +1,6 @@
+import { closeSync, openSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { createTarPacker, type TarPackController } from "modern-tar";
 import { ImgxError, q } from "../core/errors.ts";
 import { tempSibling } from "./atomic.ts";
@@ -19,15 +21,41 @@ export class TarFileWriter {
 
   constructor(readonly finalPath: string) {
     this.temp = tempSibling(finalPath);
+    try {
+      // Fail before any copying when the destination directory is missing or not writable.
+      closeSync(openSync(this.temp, "wx"));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? `directory ${q(dirname(finalPath))} does not exist` : code === "EACCES" ? `no permission to write in ${q(dirname(finalPath))}` : (e as Error).message;
+      throw new ImgxError("IO", `Cannot write ${q(finalPath)}: ${why}`, { cause: e });
+    }
     const { readable, controller } = createTarPacker();
     this.controller = controller;
     const temp = this.temp;
     this.pump = (async () => {
       const w = Bun.file(temp).writer({ highWaterMark: 1 << 20 });
-      for await (const chunk of readable) w.write(chunk);
-      await w.end();
+      try {
+        // write() hands back a promise while it flushes: awaiting it is the backpressure, and the
+        // only place a write error (ENOSPC, EIO) surfaces instead of becoming an unhandled rejection
+        for await (const chunk of readable) {
+          const r: unknown = w.write(chunk);
+          if (r instanceof Promise) await r;
+        }
+        await w.end();
+      } catch (e) {
+        await Promise.resolve()
+          .then(() => w.end())
+          .catch(() => {});
+        throw e;
+      }
     })();
-    this.pump.catch(() => {});
+    // A failed disk write fails the entry being written now, and every later one, at once.
+    this.pump.catch((e) => {
+      this.failed ??= new ImgxError("IO", `Cannot write ${q(this.finalPath)}: ${(e as Error).message}`, { cause: e });
+      try {
+        this.controller.error(this.failed);
+      } catch {}
+    });
   }
 
   /** Adds one regular file; calls are serialised because a tar is written front to back. */
@@ -42,8 +70,9 @@ export class TarFileWriter {
           await w.close();
         } else await body.pipeTo(ws);
       } catch (e) {
-        this.failed = e;
-        throw e;
+        // a disk failure noticed by the pump is the cause of whatever this entry saw
+        this.failed ??= e;
+        throw this.failed;
       }
     };
     const p = this.queue.then(run, run);

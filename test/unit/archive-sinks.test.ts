@@ -93,6 +93,11 @@ describe("docker-archive sink", () => {
     noTemps();
   });
 
+  test("a missing destination directory fails before anything is copied", async () => {
+    await rejects(openDockerArchiveSink(p("no/such/dir/x.tar"), { existing: "error" }), "IO", `directory "${p("no/such/dir")}" does not exist`);
+    await rejects(openOciArchiveSink(p("no/such/dir/x.tar"), { existing: "error" }), "IO", "does not exist");
+  });
+
   test("an index is refused with a hint, and abort leaves nothing", async () => {
     const path = p("idx.tar");
     const sink = await openDockerArchiveSink(path, { existing: "error" });
