@@ -118,6 +118,8 @@ export function indexTar(file: string, path = file): Map<string, TarEntry> {
       const prefix = h.toString("latin1", 257, 263).startsWith("ustar") ? field(h, 345, 155) : "";
       const attrs = { ...global, ...pax };
       const full = attrs.path ?? longName ?? (prefix ? `${prefix}/${rawName}` : rawName);
+      if (attrs.size !== undefined && !/^\d{1,16}$/.test(attrs.size))
+        throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(path)}: entry ${q(full)} has a malformed PAX size ${q(attrs.size)}`);
       const realSize = attrs.size !== undefined ? Number(attrs.size) : size;
       const linkname = attrs.linkpath ?? longLink ?? field(h, 157, 100);
       longName = longLink = undefined;

@@ -51,7 +51,47 @@ async function gnuTar(format: string, name: string): Promise<{ path: string; lon
   return { path: out, longDir, longFile };
 }
 
+/** One raw ustar header block with a valid checksum, for headers no tar tool would write. */
+function header(name: string, size: number, type: string): Uint8Array {
+  const h = new Uint8Array(512);
+  const put = (off: number, v: string) => h.set(new TextEncoder().encode(v), off);
+  put(0, name);
+  put(100, "0000644\0");
+  put(124, `${size.toString(8).padStart(11, "0")}\0`);
+  put(156, type);
+  put(257, "ustar\0" + "00");
+  h.fill(32, 148, 156);
+  const sum = h.reduce((a, b) => a + b, 0);
+  put(148, `${sum.toString(8).padStart(6, "0")}\0 `);
+  return h;
+}
+function paxTar(records: string, body = "x"): Uint8Array {
+  const rec = new TextEncoder().encode(records);
+  const pad = (n: number) => new Uint8Array(Math.ceil(n / 512) * 512);
+  const parts = [header("PaxHeader", rec.length, "x"), pad(rec.length), header("f", body.length, "0"), pad(body.length), new Uint8Array(1024)];
+  parts[1]!.set(rec);
+  parts[3]!.set(new TextEncoder().encode(body));
+  return Buffer.concat(parts);
+}
+const paxRecord = (k: string, v: string) => {
+  const core = ` ${k}=${v}\n`;
+  let len = core.length + 1;
+  while (`${len}${core}`.length !== len) len++;
+  return `${len}${core}`;
+};
+
 describe("indexTar", () => {
+  test("PAX path and size records override the header; malformed or escaping ones are refused", () => {
+    writeFileSync(p("pax-ok.tar"), paxTar(paxRecord("path", "dir/renamed.txt")));
+    expect([...indexTar(p("pax-ok.tar")).keys()]).toEqual(["dir/renamed.txt"]);
+    writeFileSync(p("pax-size.tar"), paxTar(paxRecord("size", "abc")));
+    fails(() => indexTar(p("pax-size.tar")), 'malformed PAX size "abc"');
+    writeFileSync(p("pax-big.tar"), paxTar(paxRecord("size", "999999")));
+    fails(() => indexTar(p("pax-big.tar")), "needs 999999 bytes, the file ends first");
+    writeFileSync(p("pax-dotdot.tar"), paxTar(paxRecord("path", "../evil")));
+    fails(() => indexTar(p("pax-dotdot.tar")), 'entry "../evil" contains ".."');
+  });
+
   for (const format of ["gnu", "pax", "ustar"]) {
     test(`reads ${format} headers (long names, links) and slices bodies`, async () => {
       const { path, longDir, longFile } = await gnuTar(format, `${format}.tar`);
