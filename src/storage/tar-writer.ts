@@ -32,14 +32,28 @@ export class TarFileWriter {
     const { readable, controller } = createTarPacker();
     this.controller = controller;
     const temp = this.temp;
+    // A failed disk write fails the entry being written now, and every later one, at once; it is
+    // recorded before the loop exits, because leaving the loop cancels the packer and the entry then
+    // sees only an AbortError.
+    const fail = (e: unknown) => {
+      this.failed ??= new ImgxError("IO", `Cannot write ${q(this.finalPath)}: ${(e as Error).message}`, { cause: e });
+      try {
+        this.controller.error(this.failed);
+      } catch {}
+    };
     this.pump = (async () => {
       const w = Bun.file(temp).writer({ highWaterMark: 1 << 20 });
       try {
         // write() hands back a promise while it flushes: awaiting it is the backpressure, and the
         // only place a write error (ENOSPC, EIO) surfaces instead of becoming an unhandled rejection
         for await (const chunk of readable) {
-          const r: unknown = w.write(chunk);
-          if (r instanceof Promise) await r;
+          try {
+            const r: unknown = w.write(chunk);
+            if (r instanceof Promise) await r;
+          } catch (e) {
+            fail(e);
+            throw e;
+          }
         }
         await w.end();
       } catch (e) {
@@ -49,13 +63,7 @@ export class TarFileWriter {
         throw e;
       }
     })();
-    // A failed disk write fails the entry being written now, and every later one, at once.
-    this.pump.catch((e) => {
-      this.failed ??= new ImgxError("IO", `Cannot write ${q(this.finalPath)}: ${(e as Error).message}`, { cause: e });
-      try {
-        this.controller.error(this.failed);
-      } catch {}
-    });
+    this.pump.catch(fail);
   }
 
   /** Adds one regular file; calls are serialised because a tar is written front to back. */

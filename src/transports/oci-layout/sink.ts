@@ -82,7 +82,12 @@ export class OciLayoutSink implements ImageSink {
       throw ioError("write", temp, e);
     });
     try {
-      for await (const chunk of blob.stream) await fh.write(chunk);
+      for await (const chunk of blob.stream) {
+        // a disk error (ENOSPC, EIO) is an IO failure of this layout, not of the source
+        await fh.write(chunk).catch((e) => {
+          throw ioError("write a blob into", this.path, e);
+        });
+      }
       await fh.close();
     } catch (e) {
       await fh.close().catch(() => {});
@@ -92,7 +97,11 @@ export class OciLayoutSink implements ImageSink {
       if (!keep) await rm(temp, { force: true });
       throw e;
     }
-    await rename(temp, this.blobFile(blob.result().digest));
+    const final = this.blobFile(blob.result().digest);
+    await rename(temp, final).catch(async (e) => {
+      await rm(temp, { force: true });
+      throw ioError("write", final, e);
+    });
   }
 
   async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
