@@ -140,6 +140,8 @@ describe("docker-archive source", () => {
     expect(all.map((i) => i.names)).toEqual([["multi/a:1", "multi/a:latest"], ["multi/b:2"]]);
     const byTag = await (await openDockerArchiveSource(path, "docker.io/multi/b:2")).images();
     expect(byTag.map((i) => i.descriptor.digest)).toEqual([all[1]!.descriptor.digest]);
+    const byDigest = await (await openDockerArchiveSource(path, `@${all[1]!.descriptor.digest}`)).images();
+    expect(byDigest.map((i) => i.descriptor.digest)).toEqual([all[1]!.descriptor.digest]);
     const byIndex = await (await openDockerArchiveSource(path, "@1")).images();
     expect(byIndex[0]!.descriptor.digest).toBe(all[1]!.descriptor.digest);
     await rejects((await openDockerArchiveSource(path, "multi/c:1")).images(), "NOT_FOUND", "tags present: multi/a:1, multi/a:latest, multi/b:2");

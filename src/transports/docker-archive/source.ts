@@ -135,8 +135,8 @@ function selectImages(images: SourceImage[], name: string | undefined, path: str
   const canon = canonicalName(name);
   const hit = images.find((i) => i.names.some((n) => n === name || (canon && canonicalName(n) === canon)));
   if (hit) return [{ ...hit, names: [name] }];
-  if (/^sha256:/.test(name)) {
-    const d = parseDigest(name);
+  if (/^@?sha256:/.test(name)) {
+    const d = parseDigest(name.replace(/^@/, ""));
     const byDigest = images.find((i) => i.descriptor.digest === d);
     if (byDigest) return [byDigest];
   }
