@@ -69,7 +69,11 @@ export class TarFileWriter {
   /** Adds one regular file; calls are serialised because a tar is written front to back. */
   add(name: string, size: number, body: ReadableStream<Uint8Array> | Uint8Array): Promise<void> {
     const run = async () => {
-      if (this.failed) throw this.failed;
+      if (this.failed) {
+        // every stream handed over is read or cancelled, even when it can no longer be written
+        if (body instanceof ReadableStream) await body.cancel(this.failed).catch(() => {});
+        throw this.failed;
+      }
       const ws = this.controller.add({ name, size, type: "file", mtime: EPOCH, mode: 0o644, uid: 0, gid: 0, uname: "", gname: "" });
       try {
         if (body instanceof Uint8Array) {
@@ -121,7 +125,10 @@ export class TarBlobStore {
 
   /** Streams a blob whose digest and size are known up front (tar headers come first). */
   async put(digest: string | undefined, size: number | undefined, body: ReadableStream<Uint8Array> | Uint8Array): Promise<void> {
-    if (!digest || size === undefined) throw new ImgxError("IO", `Cannot write to ${q(this.tar.finalPath)}: a tar entry needs the blob's digest and size first`);
+    if (!digest || size === undefined) {
+      if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+      throw new ImgxError("IO", `Cannot write to ${q(this.tar.finalPath)}: a tar entry needs the blob's digest and size first`);
+    }
     if (this.written.has(digest)) {
       if (body instanceof ReadableStream) await body.cancel();
       return;

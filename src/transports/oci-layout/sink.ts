@@ -78,7 +78,8 @@ export class OciLayoutSink implements ImageSink {
   async putBlob(blob: BlobInput): Promise<void> {
     // Known digests get a stable partial name so a later run can resume; unknown ones a random temp.
     const temp = blob.digest && this.inPlace ? `${this.blobFile(blob.digest)}.partial` : join(this.root, "blobs", "sha256", `.tmp-${crypto.randomUUID()}`);
-    const fh = await open(temp, blob.offset ? "a" : "w").catch((e) => {
+    const fh = await open(temp, blob.offset ? "a" : "w").catch(async (e) => {
+      await blob.stream.cancel().catch(() => {});
       throw ioError("write", temp, e);
     });
     try {
@@ -130,10 +131,16 @@ export class OciLayoutSink implements ImageSink {
       return;
     }
     const dir = join(this.root, "blobs", "sha256");
-    for (const f of readdirSync(dir)) if (f.startsWith(".tmp-")) rmSync(join(dir, f), { force: true });
+    // abort runs after failures, possibly of the disk or of the directory itself: never throw, always unlock
+    const list = () => (existsSync(dir) ? readdirSync(dir) : []);
+    try {
+      for (const f of list()) if (f.startsWith(".tmp-")) rmSync(join(dir, f), { force: true });
+    } catch {}
     this.unlock();
     // A directory this run created goes away when nothing in it is worth resuming, or the data was bad.
     const integrity = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "BAD_ARCHIVE", "BAD_MANIFEST"].some((c) => isImgxError(cause, c as never));
-    if (this.createdDir && !existsSync(join(this.root, "index.json")) && (integrity || readdirSync(dir).length === 0)) rmSync(this.root, { recursive: true, force: true });
+    try {
+      if (this.createdDir && !existsSync(join(this.root, "index.json")) && (integrity || list().length === 0)) rmSync(this.root, { recursive: true, force: true });
+    } catch {}
   }
 }
