@@ -79,6 +79,16 @@ describe("local transports with skopeo and umoci", () => {
     expect(await verifyAll(back)).toBe(3);
   }, 60_000);
 
+  test("our synthesised docker-save manifest is skopeo's byte for byte, bar skopeo's gzip label on plain tars", async () => {
+    const tarPath = join(fx, "legacy-save.tar");
+    const ours = await openSource(parseTransportRef(`docker-archive:${tarPath}`));
+    const [img] = await ours.images();
+    const mine = new TextDecoder().decode((await ours.manifest(img!.descriptor)).bytes);
+    // skopeo labels docker-save's uncompressed layers ".tar.gzip" (they are compressed on push)
+    const theirs = (await tool(["skopeo", "inspect", "--raw", `docker-archive:${tarPath}`])).replaceAll("rootfs.diff.tar.gzip", "rootfs.diff.tar");
+    expect(mine).toBe(theirs);
+  }, 30_000);
+
   test("skopeo's multi-tag docker-archive is one image under both names", async () => {
     const out = p("sk-tags.tar");
     await tool(["skopeo", "copy", "-q", "--additional-tag", "other/name:9", `oci:${join(fx, "single-oci")}:1.0`, `docker-archive:${out}:sk/app:1`]);

@@ -85,7 +85,8 @@ async function readSave(tree: TarTree, path: string, name: string | undefined, c
         digest = h.digest();
       }
       blobs.set(digest, { path: p, size });
-      layers.push({ mediaType: layerMediaType("docker", compression), digest, size });
+      // key order as Docker and distribution write descriptors (mediaType, size, digest), like the config's
+      layers.push({ mediaType: layerMediaType("docker", compression), size, digest });
     }
     const bytes = encodeJson({ schemaVersion: 2, mediaType: MT.dockerManifest, config: { mediaType: MT.dockerConfig, size: configBytes.length, digest: configDigest }, layers });
     const descriptor: Descriptor = { mediaType: MT.dockerManifest, digest: sha256Bytes(bytes), size: bytes.length };
