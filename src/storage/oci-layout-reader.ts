@@ -53,8 +53,16 @@ export class OciLayoutReader {
       const hit = all.filter((i) => i.descriptor.digest === digest);
       if (hit.length) return hit.slice(0, 1);
     } else {
+      // A full name is unique; a bare tag (ref.name) is not when Docker 25 saved "a:1" and "b:1".
       const canon = canonicalName(name);
+      const full = all.filter((i) => canon && i.names.some((n) => n !== i.descriptor.annotations?.[REF_NAME] && canonicalName(n) === canon));
+      if (full.length) return full.slice(0, 1);
       const hit = all.filter((i) => i.descriptor.annotations?.[REF_NAME] === name || (canon && i.names.some((n) => canonicalName(n) === canon)));
+      const digests = new Set(hit.map((i) => i.descriptor.digest));
+      if (digests.size > 1)
+        throw new ImgxError("USAGE", `Cannot choose image ${q(name)} in ${q(this.tree.label)}: ${digests.size} different images carry that name (${hit.flatMap((i) => i.names).join(", ")})`, {
+          hint: "give the full name or @sha256:…",
+        });
       if (hit.length) return hit.slice(0, 1);
     }
     const present = all.flatMap((i) => i.names);
