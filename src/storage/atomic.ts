@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ImgxError, q } from "../core/errors.ts";
@@ -20,9 +20,15 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
   }
 }
 
+/** For archive files: refuses an existing path unless replacing is allowed, and always a directory in the way. */
 export function refuseExisting(path: string, existing: "error" | "update"): void {
   if (existing === "error" && existsSync(path))
     throw new ImgxError("DEST_EXISTS", `Cannot write ${q(path)}: it already exists`, { hint: "remove it or pass --force" });
+  // checked now, not when the final rename fails after every blob was written
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new ImgxError("DEST_EXISTS", `Cannot write archive ${q(path)}: a directory is in the way`);
+  if (!existsSync(dirname(path)) || !statSync(dirname(path)).isDirectory())
+    throw new ImgxError("IO", `Cannot write ${q(path)}: directory ${q(dirname(path))} does not exist`);
 }
 
 export function ioError(action: string, path: string, e: unknown): ImgxError {
