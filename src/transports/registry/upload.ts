@@ -98,7 +98,9 @@ async function upload(client: RegistryClient, repo: string, blob: BlobInput, opt
   const reader = blob.stream.getReader();
   let leftover: Uint8Array | undefined;
   let offset = 0;
-  let scratch: Uint8Array | undefined;
+  let scratch: Uint8Array[] | undefined;
+  let nextChunk: Promise<{ data: Uint8Array; leftover?: Uint8Array }> | undefined;
+  let which = 0;
   const key = blob.digest ? `${client.registry}/${repo}@${blob.digest}` : undefined;
   const resumed = key && blob.size !== undefined ? await resumeSession(client, repo, key) : undefined;
   if (resumed && resumed.offset < blob.size!) {
@@ -122,10 +124,16 @@ async function upload(client: RegistryClient, repo: string, blob: BlobInput, opt
       rest = cs.leftover;
       n = len;
     } else {
-      scratch ??= new Uint8Array(Math.min(chunkSize, Math.max(BUFFERED_CHUNK_MAX, session.minChunk)));
-      const buf = await readChunk(reader, leftover, scratch);
-      leftover = buf.leftover;
+      // two buffers: the next chunk is read (and compressed upstream) while this one is on the wire
+      if (!scratch) {
+        const size = Math.min(chunkSize, Math.max(BUFFERED_CHUNK_MAX, session.minChunk));
+        scratch = [new Uint8Array(size), new Uint8Array(size)];
+        nextChunk = readChunk(reader, leftover, scratch[0]!);
+      }
+      const buf = await nextChunk!;
       if (buf.data.length === 0) break;
+      which ^= 1;
+      nextChunk = readChunk(reader, buf.leftover, scratch[which]!);
       body = buf.data;
       n = buf.data.length;
     }
