@@ -40,3 +40,10 @@ export async function run(cmd: string[], opts: { cwd?: string } = {}): Promise<R
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };
 }
+
+/** Runs imgx and throws (with its stderr) unless it exits 0. */
+export async function imgxOk(args: string[], env?: Record<string, string>): Promise<RunResult> {
+  const r = await imgx(args, { env });
+  if (r.code !== 0) throw new Error(`imgx ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r;
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateAll } from "../../fixtures/generate.ts";
-import { imgx, requireTool, run, tempDir } from "../helpers/imgx.ts";
+import { imgx, imgxOk, requireTool, run, tempDir } from "../helpers/imgx.ts";
 
 const t = tempDir();
 const fx = join(t.dir, "fx");
@@ -14,11 +14,7 @@ beforeAll(async () => {
 });
 afterAll(t.cleanup);
 
-async function ok(args: string[]) {
-  const r = await imgx(args);
-  if (r.code !== 0) throw new Error(`imgx ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r;
-}
+const ok = imgxOk;
 async function inspectJson(ref: string, extra: string[] = []) {
   return JSON.parse((await ok(["inspect", "--json", ...extra, ref])).stdout);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { generateAll } from "../../fixtures/generate.ts";
-import { IMGX, imgx, requireTool, run, tempDir } from "../helpers/imgx.ts";
+import { IMGX, imgx, imgxOk, requireTool, run, tempDir } from "../helpers/imgx.ts";
 
 const t = tempDir("imgx-localarch-");
 const fx = join(t.dir, "fx");
@@ -15,11 +15,7 @@ beforeAll(async () => {
 });
 afterAll(t.cleanup);
 
-async function ok(args: string[]) {
-  const r = await imgx(args);
-  if (r.code !== 0) throw new Error(`imgx ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r;
-}
+const ok = imgxOk;
 async function withStdin(args: string[], stdin: Blob) {
   const proc = Bun.spawn([IMGX, ...args], { stdin, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { multiarchOci } from "../../fixtures/generate.ts";
 import { startRegistry, USERS, type RegistryMode, type RunningRegistry } from "../harness/registry.ts";
-import { imgx, requireTool, run, tempDir } from "../helpers/imgx.ts";
+import { imgx, imgxOk, requireTool, run, tempDir } from "../helpers/imgx.ts";
 
 const t = tempDir("imgx-pull-");
 const p = (n: string) => join(t.dir, n);
@@ -28,11 +28,7 @@ async function skopeo(args: string[]): Promise<string> {
   if (r.code !== 0) throw new Error(`skopeo ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
-async function ok(args: string[], env?: Record<string, string>) {
-  const r = await imgx(args, { env });
-  if (r.code !== 0) throw new Error(`imgx ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r;
-}
+const ok = imgxOk;
 
 beforeAll(async () => {
   requireTool("skopeo");

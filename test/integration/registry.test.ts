@@ -6,7 +6,7 @@ import { parseDockerReference } from "../../src/core/reference.ts";
 import { openRegistrySink } from "../../src/transports/registry/index.ts";
 import { loggedRequests } from "../harness/access-log.ts";
 import { startRegistry, USERS, type RunningRegistry } from "../harness/registry.ts";
-import { imgx, requireTool, run, tempDir } from "../helpers/imgx.ts";
+import { imgx, imgxOk, requireTool, run, tempDir } from "../helpers/imgx.ts";
 
 const t = tempDir("imgx-reg-");
 const fx = join(t.dir, "fx");
@@ -27,11 +27,7 @@ afterAll(async () => {
   t.cleanup();
 });
 
-async function ok(args: string[], env?: Record<string, string>) {
-  const r = await imgx(args, { env });
-  if (r.code !== 0) throw new Error(`imgx ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r;
-}
+const ok = imgxOk;
 async function skopeo(args: string[]) {
   const r = await run(["skopeo", ...args]);
   if (r.code !== 0) throw new Error(`skopeo ${args.join(" ")}: ${r.stderr}`);
