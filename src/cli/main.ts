@@ -59,7 +59,8 @@ function pinBooleans(cli: CAC, argv: string[]): string[] {
     [...cli.commands, cli.globalCommand].flatMap((c) => c.options).filter((o) => !/[<[]/.test(o.rawName)).flatMap((o) => o.rawName.split(",").map((n) => n.trim())).filter((n) => /^--\w+-/.test(n)),
   );
   const dd = argv.indexOf("--");
-  return argv.map((a, i) => (booleans.has(a) && (dd < 0 || i < dd) ? `${a}=true` : a));
+  // a bare "-" (stdin) would be taken for an option by cac: name it as the transport it means
+  return argv.map((a, i) => (booleans.has(a) && (dd < 0 || i < dd) ? `${a}=true` : a === "-" ? "docker-archive:-" : a));
 }
 
 function reportError(e: unknown, ctx: CliContext, debugOn: boolean): number {

@@ -6,6 +6,7 @@ import { ImgxError, q } from "../core/errors.ts";
 import { tempSibling } from "./atomic.ts";
 
 const EPOCH = new Date(0);
+const YIELD_EVERY = 8 << 20;
 
 /**
  * Streams a tar archive into a temp file next to `finalPath` and renames it at commit. Entries are
@@ -17,6 +18,7 @@ export class TarFileWriter {
   private readonly controller: TarPackController;
   private readonly pump: Promise<void>;
   private failed: unknown;
+  private aborted = false;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(readonly finalPath: string) {
@@ -46,6 +48,7 @@ export class TarFileWriter {
       try {
         // write() hands back a promise while it flushes: awaiting it is the backpressure, and the
         // only place a write error (ENOSPC, EIO) surfaces instead of becoming an unhandled rejection
+        let sinceYield = 0;
         for await (const chunk of readable) {
           try {
             const r: unknown = w.write(chunk);
@@ -53,6 +56,14 @@ export class TarFileWriter {
           } catch (e) {
             fail(e);
             throw e;
+          }
+          // File reads and buffered writes can both complete without ever leaving the microtask
+          // queue, which would starve timers and signal handlers (Ctrl-C would wait for the whole
+          // archive): give the event loop a turn every few MiB.
+          sinceYield += chunk.byteLength;
+          if (sinceYield >= YIELD_EVERY) {
+            sinceYield = 0;
+            await new Promise((r) => setImmediate(r));
           }
         }
         await w.end();
@@ -98,6 +109,8 @@ export class TarFileWriter {
     this.controller.finalize();
     try {
       await this.pump;
+      // an abort (Ctrl-C) that came while the trailer was written still wins
+      if (this.aborted) throw this.failed;
       await rename(this.temp, this.finalPath);
     } catch (e) {
       await rm(this.temp, { force: true });
@@ -106,8 +119,11 @@ export class TarFileWriter {
   }
 
   async abort(): Promise<void> {
+    // a copy still running (abort from a signal handler) must not add entries or commit afterwards
+    this.aborted = true;
+    this.failed ??= new ImgxError("IO", `Cannot write ${q(this.finalPath)}: the copy was aborted`);
     try {
-      this.controller.error(new Error("aborted"));
+      this.controller.error(this.failed);
     } catch {}
     await this.pump.catch(() => {});
     await rm(this.temp, { force: true });

@@ -86,4 +86,15 @@ describe("output", () => {
     const noColor = await run(["env", "NO_COLOR=1", "script", "-q", "-e", "-c", `${IMGX} convert ${join(fx, "docker25-save.tar")} oci:${out}-2`, "/dev/null"]);
     expect(noColor.stdout).not.toContain("\x1b[32m");
   });
+
+  test('"-" reads a (possibly gzipped) docker-save tarball from stdin', async () => {
+    const gz = join(t.dir, "save.tar.gz");
+    await Bun.write(gz, Bun.gzipSync(new Uint8Array(await Bun.file(join(fx, "legacy-save.tar")).arrayBuffer())));
+    for (const input of [join(fx, "legacy-save.tar"), gz]) {
+      const p = Bun.spawn([IMGX, "inspect", "--json", "-"], { stdin: Bun.file(input), stdout: "pipe", stderr: "pipe" });
+      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+      expect(code).toBe(0);
+      expect(JSON.parse(out).names).toEqual(["imgx-demo/app:1.0"]);
+    }
+  });
 });
