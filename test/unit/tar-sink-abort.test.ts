@@ -39,3 +39,25 @@ for (const kind of ["docker-archive", "oci-archive"]) {
     expect(readdirSync(t.dir).filter((f) => f.includes("imgx-tmp"))).toEqual([]);
   }, 60_000);
 }
+
+test("oci layout: an abort mid-copy stops the blob being written and nothing is committed afterwards", async () => {
+  for (const existing of ["error", "update"] as const) {
+    const out = join(t.dir, `layout-${existing}`);
+    const source = await openSource(parseTransportRef(big));
+    const sink = await openSink(parseTransportRef(`oci:${out}`, { forWrite: true }), { existing });
+    const started = performance.now();
+    const timer = setTimeout(() => void sink.abort(), 20);
+    const outcome = await copyImages(source, sink, { platforms: { all: true } }).then(
+      () => "committed",
+      (e: Error) => e.message,
+    );
+    clearTimeout(timer);
+    await source.close();
+    expect(outcome).toContain("aborted");
+    // the blob in flight stopped at the abort instead of being read to its end
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(existsSync(join(out, "index.json"))).toBe(false);
+    expect(existsSync(join(out, ".imgx-lock"))).toBe(false);
+    expect(readdirSync(t.dir).filter((f) => f.includes("imgx-tmp"))).toEqual([]);
+  }
+}, 60_000);

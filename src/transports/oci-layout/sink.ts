@@ -75,7 +75,15 @@ export class OciLayoutSink implements ImageSink {
     return hashed.size > 0 && hashed.size < desc.size ? { offset: hashed.size, hashed } : undefined;
   }
 
+  /** Set by abort (possibly from a signal handler while the copy still runs): nothing is written after it. */
+  private aborted = false;
+  private checkNotAborted(): void {
+    if (this.aborted) throw new ImgxError("IO", `Cannot write ${q(this.path)}: the copy was aborted`);
+  }
+
   async putBlob(blob: BlobInput): Promise<void> {
+    if (this.aborted) await blob.stream.cancel().catch(() => {});
+    this.checkNotAborted();
     // Known digests get a stable partial name so a later run can resume; unknown ones a random temp.
     const temp = blob.digest && this.inPlace ? `${this.blobFile(blob.digest)}.partial` : join(this.root, "blobs", "sha256", `.tmp-${crypto.randomUUID()}`);
     const fh = await open(temp, blob.offset ? "a" : "w").catch(async (e) => {
@@ -84,6 +92,7 @@ export class OciLayoutSink implements ImageSink {
     });
     try {
       for await (const chunk of blob.stream) {
+        this.checkNotAborted(); // stops reading (cancels) mid-blob; a pull keeps a resumable partial
         // a disk error (ENOSPC, EIO) is an IO failure of this layout, not of the source
         await fh.write(chunk).catch((e) => {
           throw ioError("write a blob into", this.path, e);
@@ -98,20 +107,28 @@ export class OciLayoutSink implements ImageSink {
       if (!keep) await rm(temp, { force: true });
       throw e;
     }
+    // after an abort a new layout's temp dir is gone; in place, a verified blob may still be kept
+    if (this.aborted && !this.inPlace) {
+      await rm(temp, { force: true });
+      this.checkNotAborted();
+    }
     const final = this.blobFile(blob.result().digest);
     await rename(temp, final).catch(async (e) => {
       await rm(temp, { force: true });
       throw ioError("write", final, e);
     });
+    this.checkNotAborted();
   }
 
   async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
+    this.checkNotAborted();
     const f = this.blobFile(desc.digest);
     if (!existsSync(f)) await writeFileAtomic(f, bytes);
     if (top) this.index.add(desc, names);
   }
 
   async commit(): Promise<void> {
+    this.checkNotAborted();
     await writeFileAtomic(join(this.root, "index.json"), this.index.bytes());
     if (!this.inPlace) {
       await writeFileAtomic(join(this.root, "oci-layout"), OCI_LAYOUT_BYTES);
@@ -126,6 +143,7 @@ export class OciLayoutSink implements ImageSink {
   }
 
   async abort(cause?: unknown): Promise<void> {
+    this.aborted = true;
     if (!this.inPlace) {
       rmSync(this.root, { recursive: true, force: true });
       return;
