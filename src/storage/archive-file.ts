@@ -55,12 +55,29 @@ export async function openArchive(path: string): Promise<OpenArchive> {
     const w = Bun.file(file).writer({ highWaterMark: 1 << 20 });
     const body = c === "none" ? input : input.pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
     try {
-      for await (const chunk of body) w.write(chunk);
-    } finally {
-      await w.end();
+      for await (const chunk of body) {
+        // awaiting a flushing write() is the backpressure; a full temp disk is IO, not corrupt input
+        try {
+          const r: unknown = w.write(chunk);
+          if (r instanceof Promise) await r;
+        } catch (e) {
+          throw new ImgxError("IO", `Cannot read ${q(label)}: spooling it to ${q(dir)} failed (${(e as Error).message})`, { cause: e });
+        }
+      }
+    } catch (e) {
+      await Promise.resolve()
+        .then(() => w.end())
+        .catch(() => {});
+      throw e;
     }
+    await Promise.resolve()
+      .then(() => w.end())
+      .catch((e) => {
+        throw new ImgxError("IO", `Cannot read ${q(label)}: spooling it to ${q(dir)} failed (${(e as Error).message})`, { cause: e });
+      });
   } catch (e) {
     await drop();
+    if (e instanceof ImgxError) throw e;
     throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(label)}: corrupt ${c} data (${(e as Error).message})`, { cause: e });
   }
   try {
