@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, posix, relative, sep } from "node:path";
 import { ImgxError, q } from "../core/errors.ts";
 import { indexTar, resolveEntry, safeName, type TarEntry } from "./tar-index.ts";
@@ -59,7 +59,15 @@ export class DirTree implements FileTree {
     return new Uint8Array(await Bun.file(f).slice(0, n).arrayBuffer());
   }
   list(): string[] {
-    return [];
+    // regular files only, as the tar tree lists them; symlinks count when they resolve inside the root
+    const names = readdirSync(this.root, { recursive: true, encoding: "utf8" }).map((n) => n.split(sep).join("/"));
+    return names.filter((n) => {
+      try {
+        return this.file(n) !== undefined;
+      } catch {
+        return false;
+      }
+    });
   }
 }
 
