@@ -158,7 +158,11 @@ async function spool(input: BlobInput): Promise<{ input: BlobInput; cleanup: () 
   const cleanup = () => rm(path, { force: true });
   try {
     const w = Bun.file(path).writer();
-    for await (const chunk of input.stream) w.write(chunk);
+    // FileSink.write returns a promise when it flushes: awaiting it surfaces ENOSPC once, as one error
+    for await (const chunk of input.stream) {
+      const r = w.write(chunk);
+      if (r instanceof Promise) await r;
+    }
     await w.end();
   } catch (e) {
     await cleanup();
