@@ -105,7 +105,8 @@ function mountFromFlag(argv: string[], spec: TransferSpec): { registry: string; 
   const v = oneString(argv, "mount-from");
   if (!v) return undefined;
   if (spec.dst.kind !== "docker") throw new ImgxError("USAGE", "Cannot use --mount-from: the destination is not a registry");
-  return { registry: spec.dst.ref.registry, repository: v.replace(new RegExp(`^${spec.dst.ref.registry}/`), "") };
+  const prefix = `${spec.dst.ref.registry}/`;
+  return { registry: spec.dst.ref.registry, repository: v.startsWith(prefix) ? v.slice(prefix.length) : v };
 }
 
 function resultLine(dst: TransportRef, digest: string): string {
