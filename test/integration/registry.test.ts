@@ -242,6 +242,25 @@ describe("auth and TLS modes", () => {
     expect(JSON.parse(readFileSync(join(cfg, "config.json"), "utf8")).auths[h]).toBeUndefined();
   }, 30_000);
 
+  test("registry → registry copy with different credentials on each side (basic → token)", async () => {
+    const src = `${regs.basic!.host}/b/app:1`;
+    await ok(["push", "--creds", CREDS, join(fx, "docker25-save.tar"), src]);
+    const dst = `${regs.token!.host}/copied/app:1`;
+    const anon = await imgx(["copy", "--src-creds", CREDS, src, dst]);
+    expect(anon.code).toBe(4);
+    const r = await ok(["copy", "--src-creds", CREDS, "--dest-creds", CREDS, src, dst]);
+    expect(await skRawDigest(dst, ["--creds", CREDS])).toBe(pushedDigest(r.stdout).slice(7));
+    expect(await skRawDigest(src, ["--creds", CREDS])).toBe(pushedDigest(r.stdout).slice(7));
+  }, 30_000);
+
+  test("--mount-from mounts blobs another repository of the same registry holds", async () => {
+    const h = regs.token!.host;
+    await ok(["push", "--creds", CREDS, `oci:${join(fx, "single-oci")}:1.0`, `${h}/team/base:1`]);
+    const r = await ok(["push", "--json", "--creds", CREDS, "--mount-from", "team/base", `oci:${join(fx, "single-oci")}:1.0`, `${h}/team/derived:1`]);
+    const states = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.type === "blob-done").map((e) => e.state);
+    expect(states.sort()).toEqual(["mounted", "mounted", "mounted"]);
+  }, 30_000);
+
   test("TLS: --ca-file trusts the private CA, an untrusted certificate is an error, --tls-verify=false skips", async () => {
     const h = regs.tls!.host;
     await ok(["push", "--ca-file", regs.tls!.caFile!, join(fx, "legacy-save.tar"), `${h}/t/app:1`]);
