@@ -13,6 +13,11 @@ export interface BlobInputOptions {
   piece?: number;
   /** Declare this digest instead of the true one: the stream errors with DIGEST_MISMATCH at its end. */
   lieDigest?: `sha256:${string}`;
+  /**
+   * Wait this long between the last byte and the end of the stream, as a network source may: a
+   * sink must still read the stream to its end (else result() never becomes valid).
+   */
+  endDelayMs?: number;
 }
 
 export function blobInput(bytes: Uint8Array, o: BlobInputOptions = {}): BlobInput & { ended: () => boolean } {
@@ -24,8 +29,11 @@ export function blobInput(bytes: Uint8Array, o: BlobInputOptions = {}): BlobInpu
   let result: { digest: `sha256:${string}`; size: number } | undefined;
   let off = 0;
   const source = new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (off >= bytes.length) return c.close();
+    async pull(c) {
+      if (off >= bytes.length) {
+        if (o.endDelayMs) await Bun.sleep(o.endDelayMs);
+        return c.close();
+      }
       c.enqueue(bytes.slice(off, off + piece));
       off += piece;
     },

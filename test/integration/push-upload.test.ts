@@ -111,6 +111,33 @@ describe("registry sink uploads", () => {
     }
   }, 60_000);
 
+  test("a source whose end comes after its last byte is read to its end in every mode (result() valid, verification ran)", async () => {
+    // Bun stops reading a body once Content-Length bytes are sent and cancels it after the
+    // response: a sink that relied on that would leave the verify stream unfinished
+    const img = tinyImage({ seed: "late-end", layerBytes: 150_000 });
+    const cases = [
+      { uploadMode: "auto", known: true },
+      { uploadMode: "monolithic", known: true },
+      { uploadMode: "chunked", known: true },
+      { uploadMode: "auto", known: false },
+      { uploadMode: "chunked", known: false },
+    ] as const;
+    for (const [i, c] of cases.entries()) {
+      const sink = await sinkFor(`late/app${i}`, { uploadMode: c.uploadMode, chunkSize: 64 * 1024 });
+      const input = blobInput(img.layer.bytes, { known: c.known, endDelayMs: 300 });
+      await sink.putBlob(input);
+      expect(input.ended()).toBe(true);
+      expect(input.result()).toEqual({ digest: img.layer.digest, size: img.layer.size });
+      expect(await sink.hasBlob(img.layer)).toBe(true);
+    }
+    // a lie found only at the (late) end is our DIGEST_MISMATCH, not the registry's complaint
+    const sink = await sinkFor("late/lie");
+    const lie = tinyImage({ seed: "late-other" }).layer.digest;
+    const err = await sink.putBlob(blobInput(img.layer.bytes, { lieDigest: lie, endDelayMs: 300 })).catch((e) => e);
+    expect(err.code).toBe("DIGEST_MISMATCH");
+    expect(await sink.hasBlob(img.layer)).toBe(false);
+  }, 30_000);
+
   test("HEAD before upload: 404 is 'upload it', a re-push uploads nothing", async () => {
     const img = tinyImage({ seed: "again" });
     const sink = await sinkFor("again/app");

@@ -61,3 +61,54 @@ export async function skipBytes(reader: Reader, n: number): Promise<Uint8Array |
   }
   return undefined;
 }
+
+/**
+ * A request body over `stream` whose end is still read after the response. Bun stops reading a
+ * body once its Content-Length bytes are sent and cancels it when the response arrives, so the
+ * stream's end — where the verify stream checks digest and size and makes result() valid — would
+ * never be reached when the source signals it a moment after its last byte. Cancelling the body
+ * therefore leaves the source alone; `end()` reads it to its end, `cancel()` gives it up.
+ */
+export function bodyWithEnd(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.getReader();
+  let pending: ReturnType<typeof reader.read> | undefined;
+  let ended = false;
+  let sent = 0;
+  // one read at a time, shared: fetch's last pull and end() may both wait on the source's end
+  const read = () =>
+    (pending ??= reader.read().then(
+      (r) => {
+        pending = undefined;
+        if (r.done) ended = true;
+        return r;
+      },
+      (e) => {
+        pending = undefined;
+        throw e;
+      },
+    ));
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const r = await read();
+        if (r.done) return c.close();
+        sent += r.value.length;
+        c.enqueue(r.value);
+      },
+      cancel() {},
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    body,
+    /** Bytes handed to fetch so far. */
+    sent: () => sent,
+    async end(): Promise<void> {
+      while (!ended) {
+        const r = await read();
+        if (!r.done) throw new ImgxError("SIZE_MISMATCH", `Cannot upload blob: more bytes than the ${sent} sent`);
+      }
+    },
+    cancel: (reason?: unknown) => (ended ? Promise.resolve() : reader.cancel(reason).catch(() => {})),
+  };
+}

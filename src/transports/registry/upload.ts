@@ -1,7 +1,7 @@
 import { ImgxError, q } from "../../core/errors.ts";
 import type { BlobInput, RegistryOptions } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
-import { chunkStream, readChunk, skipBytes } from "./upload-chunks.ts";
+import { bodyWithEnd, chunkStream, readChunk, skipBytes } from "./upload-chunks.ts";
 import { uploadState } from "./upload-state.ts";
 
 const MONOLITHIC_MAX = 16 * 1024 * 1024;
@@ -83,14 +83,28 @@ async function upload(client: RegistryClient, repo: string, blob: BlobInput, opt
   let location = session.location;
   handle.location = location;
   if (blob.digest && blob.size !== undefined && mode !== "chunked" && (mode === "monolithic" || blob.size <= MONOLITHIC_MAX)) {
-    const res = await client.fetch(withParam(location, "digest", blob.digest), {
-      method: "PUT",
-      headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
-      body: blob.stream,
-      repo,
-      actions: ["pull", "push"],
-      idempotent: false,
+    const body = bodyWithEnd(blob.stream);
+    let res: Response;
+    try {
+      res = await client.fetch(withParam(location, "digest", blob.digest), {
+        method: "PUT",
+        headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+        body: body.body,
+        repo,
+        actions: ["pull", "push"],
+        idempotent: false,
+      });
+    } catch (e) {
+      await body.cancel(e);
+      throw e;
+    }
+    // every byte went out: read the source's end, so a lie found there is our DIGEST_MISMATCH
+    // (not the registry's DIGEST_INVALID) and result() is valid; an early refusal drops the rest
+    if (res.status === 201 || body.sent() === blob.size) await body.end().catch(async (e) => {
+      await res.body?.cancel();
+      throw e;
     });
+    else await body.cancel();
     return finish(res, blob, subject);
   }
   if (blob.size === undefined && (mode === "auto" || mode === "stream")) return streamUpload(client, repo, location, blob, subject);
