@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTokenServer, type TokenServer } from "./token-server.ts";
+import { startTokenServer, type TokenPolicy, type TokenServer } from "./token-server.ts";
 
 export type RegistryMode = "open" | "basic" | "token" | "tls";
 
@@ -16,7 +16,10 @@ export interface RunningRegistry {
   caFile?: string;
   users: { name: string; password: string }[];
   tokenServer?: TokenServer;
+  /** The registry's stderr log (its "response completed" lines; see access-log.ts). */
   logPath: string;
+  /** Its combined-format access log (stdout): one line for every request, auth refusals included. */
+  accessLogPath: string;
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,8 @@ export interface RegistryOptions {
   users?: { name: string; password: string }[];
   /** Lifetime of tokens the token server issues (default 300 s). */
   tokenExpiresIn?: number;
+  /** Token mode: who may do what (default: anonymous pulls public/…, users pull and push everything). */
+  tokenPolicy?: TokenPolicy;
 }
 
 export async function startRegistry(mode: RegistryMode, opts: RegistryOptions = {}): Promise<RunningRegistry> {
@@ -71,7 +76,7 @@ export async function startRegistry(mode: RegistryMode, opts: RegistryOptions = 
     writeFileSync(join(dir, "htpasswd"), `${lines.join("\n")}\n`);
     auth = `auth:\n  htpasswd:\n    realm: imgx-test\n    path: ${join(dir, "htpasswd")}\n`;
   } else if (mode === "token") {
-    tokenServer = await startTokenServer(dir, users, { expiresIn: opts.tokenExpiresIn });
+    tokenServer = await startTokenServer(dir, users, { expiresIn: opts.tokenExpiresIn, policy: opts.tokenPolicy });
     auth = `auth:\n  token:\n    realm: ${tokenServer.url}/token\n    service: imgx-test-registry\n    issuer: imgx-test-issuer\n    rootcertbundle: ${tokenServer.certFile}\n`;
   } else if (mode === "tls") {
     const f = await makeTlsFiles(dir);
@@ -125,6 +130,7 @@ ${tls}${auth}`;
     users: mode === "basic" || mode === "token" ? users : [],
     tokenServer,
     logPath: `${logPath}.err`,
+    accessLogPath: logPath,
     // only the process this call started, by its own handle (PID); safe to call twice
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill();

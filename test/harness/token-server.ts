@@ -1,5 +1,6 @@
 // A small Docker token server (JWT, RS256, x5c header) for the registry's token-auth mode.
-// Policy: anonymous may pull repositories under public/; known users may pull and push anything.
+// Default policy: anonymous may pull repositories under public/; known users may pull and push
+// anything (tests may pass their own, e.g. to deny one user another team's repositories).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -22,7 +23,18 @@ export interface TokenServer {
 
 const b64url = (b: Uint8Array | string) => Buffer.from(b).toString("base64url");
 
-export async function startTokenServer(dir: string, users: { name: string; password: string }[], opts: { expiresIn?: number } = {}): Promise<TokenServer> {
+/**
+ * Actions granted on `repo` to `user` (undefined = anonymous) out of those asked for; null refuses
+ * the whole token request with 403, as some token servers do for a scope they won't grant at all.
+ */
+export type TokenPolicy = (user: string | undefined, repo: string, wanted: string[]) => string[] | null;
+
+/** Anonymous users may pull public/…; users with a valid password may pull and push anything. */
+export const defaultPolicy: TokenPolicy = (user, repo, wanted) =>
+  user ? wanted.filter((a) => a === "pull" || a === "push" || a === "delete") : repo.startsWith("public/") ? wanted.filter((a) => a === "pull") : [];
+
+export async function startTokenServer(dir: string, users: { name: string; password: string }[], opts: { expiresIn?: number; policy?: TokenPolicy } = {}): Promise<TokenServer> {
+  const policy = opts.policy ?? defaultPolicy;
   const gen = Bun.spawn(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "token.key"), "-out", join(dir, "token.pem"), "-days", "2", "-subj", "/CN=imgx test token issuer"], { stdout: "ignore", stderr: "pipe" });
   if ((await gen.exited) !== 0) throw new Error(`openssl: ${await new Response(gen.stderr).text()}`);
   const keyPem = readFileSync(join(dir, "token.key"), "utf8");
@@ -52,11 +64,13 @@ export async function startTokenServer(dir: string, users: { name: string; passw
       const access = scopes.flatMap((s) => {
         const m = /^repository:([^:]+):(.+)$/.exec(s);
         if (!m) return [];
-        const wanted = m[2]!.split(",");
-        const actions = user ? wanted.filter((a) => a === "pull" || a === "push" || a === "delete") : m[1]!.startsWith("public/") ? wanted.filter((a) => a === "pull") : [];
-        return [{ type: "repository", name: m[1]!, actions }];
+        return [{ type: "repository", name: m[1]!, actions: policy(user, m[1]!, m[2]!.split(",")) }];
       });
-      requests.push({ path: url.pathname, service: url.searchParams.get("service"), scopes, user, withCredentials: !!authz, granted: access.map((a) => `${a.name}:${a.actions.join(",")}`) });
+      if (access.some((a) => a.actions === null)) {
+        requests.push({ path: url.pathname, service: url.searchParams.get("service"), scopes, user, withCredentials: !!authz, granted: [] });
+        return Response.json({ errors: [{ code: "DENIED", message: "scope refused" }] }, { status: 403 });
+      }
+      requests.push({ path: url.pathname, service: url.searchParams.get("service"), scopes, user, withCredentials: !!authz, granted: access.map((a) => `${a.name}:${a.actions!.join(",")}`) });
       const now = Math.floor(Date.now() / 1000);
       const expiresIn = opts.expiresIn ?? 300;
       const header = { alg: "RS256", typ: "JWT", x5c: [x5c] };

@@ -1,4 +1,4 @@
-import { ImgxError, q } from "../../core/errors.ts";
+import { ImgxError, isImgxError, q } from "../../core/errors.ts";
 import type { Descriptor } from "../../core/manifest.ts";
 import { splitImageName, type DockerReference } from "../../core/reference.ts";
 import type { BlobInput, ImageSink, RegistryOptions, SinkCaps } from "../types.ts";
@@ -38,14 +38,23 @@ export class RegistrySink implements ImageSink {
   async mountBlob(desc: Descriptor, from: { registry: string; repository: string }): Promise<boolean> {
     if (from.registry !== this.ref.registry || from.repository === this.repo) return false;
     const path = `/v2/${this.repo}/blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from.repository)}`;
-    const res = await this.client.fetch(path, {
-      method: "POST",
-      headers: { "content-length": "0" },
-      repo: this.repo,
-      actions: ["pull", "push"],
-      extraScopes: [`repository:${from.repository}:pull`],
-      idempotent: false,
-    });
+    let res: Response;
+    try {
+      res = await this.client.fetch(path, {
+        method: "POST",
+        headers: { "content-length": "0" },
+        repo: this.repo,
+        actions: ["pull", "push"],
+        extraScopes: [`repository:${from.repository}:pull`],
+        idempotent: false,
+      });
+    } catch (e) {
+      // a token server that won't grant pull on the source at all (403 on the token request) is
+      // a refused mount like the registry's own 401/403: upload instead; real credential problems
+      // surface on that upload, which asks only for this repository
+      if (isImgxError(e, "UNAUTHORIZED") || isImgxError(e, "DENIED")) return false;
+      throw e;
+    }
     await res.body?.cancel();
     if (res.status === 201) return true;
     // 202 means the registry opened a normal upload instead: drop it and upload ourselves.
