@@ -25,6 +25,16 @@ export interface RunningRegistry {
 
 export const USERS = [{ name: "alice", password: "wonderland-secret-42" }];
 
+// Safety net: a test file that dies between start and afterAll must not leave registries running.
+// Only processes this module started, by their own handles.
+const running = new Map<{ kill(): void }, string>();
+process.once("exit", () => {
+  for (const [p, dir] of running) {
+    p.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -57,12 +67,23 @@ export interface RegistryOptions {
   tokenExpiresIn?: number;
   /** Token mode: who may do what (default: anonymous pulls public/…, users pull and push everything). */
   tokenPolicy?: TokenPolicy;
+  /** Serve HTTPS in open or basic mode too (mode "tls" is open + TLS); `caFile` is then set. */
+  tls?: boolean;
 }
 
 export async function startRegistry(mode: RegistryMode, opts: RegistryOptions = {}): Promise<RunningRegistry> {
   const users = opts.users ?? USERS;
   if (!Bun.which("docker-registry")) throw new Error("docker-registry is not installed (apt-get install -y docker-registry)");
   const dir = mkdtempSync(join(tmpdir(), `imgx-registry-${mode}-`));
+  try {
+    return await start(mode, dir, users, opts);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function start(mode: RegistryMode, dir: string, users: { name: string; password: string }[], opts: RegistryOptions): Promise<RunningRegistry> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const storageDir = join(dir, "storage");
@@ -78,7 +99,10 @@ export async function startRegistry(mode: RegistryMode, opts: RegistryOptions = 
   } else if (mode === "token") {
     tokenServer = await startTokenServer(dir, users, { expiresIn: opts.tokenExpiresIn, policy: opts.tokenPolicy });
     auth = `auth:\n  token:\n    realm: ${tokenServer.url}/token\n    service: imgx-test-registry\n    issuer: imgx-test-issuer\n    rootcertbundle: ${tokenServer.certFile}\n`;
-  } else if (mode === "tls") {
+  }
+  if (mode === "tls" || opts.tls) {
+    // token+TLS would need an https token realm (clients refuse a plain-http realm for an https registry)
+    if (mode === "token") throw new Error("startRegistry: token mode with TLS is not supported by the harness");
     const f = await makeTlsFiles(dir);
     caFile = f.ca;
     tls = `  tls:\n    certificate: ${f.cert}\n    key: ${f.key}\n`;
@@ -103,7 +127,8 @@ ${tls}${auth}`;
   writeFileSync(join(dir, "config.yml"), config);
   const logPath = join(dir, "registry.log");
   const proc = Bun.spawn(["docker-registry", "serve", join(dir, "config.yml")], { stdout: Bun.file(logPath), stderr: Bun.file(`${logPath}.err`) });
-  const scheme = mode === "tls" ? "https" : "http";
+  running.set(proc, dir);
+  const scheme = tls ? "https" : "http";
   const url = `${scheme}://${host}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -114,6 +139,9 @@ ${tls}${auth}`;
     } catch {
       if (proc.exitCode !== null || Date.now() > deadline) {
         proc.kill();
+        await proc.exited;
+        running.delete(proc);
+        tokenServer?.stop();
         const err = await Bun.file(`${logPath}.err`).text().catch(() => "");
         throw new Error(`docker-registry did not start in ${mode} mode: ${err.slice(-800)}`);
       }
@@ -135,8 +163,27 @@ ${tls}${auth}`;
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill();
       await proc.exited;
+      running.delete(proc);
       tokenServer?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Starts one registry per mode; if any fails to start, stops those that did and throws. */
+export async function startRegistries(modes: RegistryMode[], opts: RegistryOptions = {}): Promise<Record<RegistryMode, RunningRegistry>> {
+  const settled = await Promise.allSettled(modes.map((m) => startRegistry(m, opts)));
+  const up = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.all(up.map((r) => r.stop()));
+    throw failed.reason;
+  }
+  return Object.fromEntries(up.map((r) => [r.mode, r])) as Record<RegistryMode, RunningRegistry>;
+}
+
+/** The peers the integration tests run against; missing ones fail the run (never skip), in CI and locally. */
+export function requirePeers(names = ["docker-registry", "skopeo", "umoci", "openssl"]): void {
+  const missing = names.filter((n) => !Bun.which(n));
+  if (missing.length) throw new Error(`Cannot run the integration tests: ${missing.join(", ")} not installed (apt-get install -y ${missing.join(" ")})`);
 }

@@ -1,12 +1,14 @@
 // skopeo as the reference peer: what it reads back from a registry is what other tools will see.
 // A missing skopeo throws (tests fail, never skip).
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 // an empty auth file keeps the developer's own ~/.docker or containers auth out of the tests
-const AUTH_FILE = join(mkdtempSync(join(tmpdir(), "imgx-skopeo-")), "auth.json");
+const AUTH_DIR = mkdtempSync(join(tmpdir(), "imgx-skopeo-"));
+const AUTH_FILE = join(AUTH_DIR, "auth.json");
 writeFileSync(AUTH_FILE, JSON.stringify({ auths: {} }));
+process.once("exit", () => rmSync(AUTH_DIR, { recursive: true, force: true }));
 
 export interface SkopeoCreds {
   /** "user:password"; passed as an argument to a local process only, never logged by us. */

@@ -4,20 +4,19 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCountingProxy, type CountingProxy } from "../harness/counting-proxy.ts";
-import { startRegistry, type RegistryMode, type RunningRegistry } from "../harness/registry.ts";
+import { requirePeers, startRegistries, type RegistryMode, type RunningRegistry } from "../harness/registry.ts";
 import { skopeo, skopeoCopy, skopeoInspectDigest } from "../harness/skopeo.ts";
 import { tinyImage, writeOciLayout } from "../harness/tiny-image.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "imgx-harness-"));
 const img = tinyImage({ seed: "harness" });
 const layout = join(dir, "layout");
-const regs = {} as Record<RegistryMode, RunningRegistry>;
+let regs = {} as Record<RegistryMode, RunningRegistry>;
 let proxy: CountingProxy | undefined;
 
 beforeAll(async () => {
   writeOciLayout(layout, img, "t");
-  const started = await Promise.all((["open", "basic", "token", "tls"] as const).map((m) => startRegistry(m)));
-  for (const r of started) regs[r.mode] = r;
+  regs = await startRegistries(["open", "basic", "token", "tls"]);
 }, 60_000);
 afterAll(async () => {
   proxy?.stop();
@@ -28,6 +27,11 @@ afterAll(async () => {
 const creds = (r: RunningRegistry) => `${r.users[0]!.name}:${r.users[0]!.password}`;
 
 describe("harness", () => {
+  test("the peers are installed (missing ones fail, never skip)", () => {
+    requirePeers();
+    expect(() => requirePeers(["imgx-no-such-tool"])).toThrow(/imgx-no-such-tool not installed/);
+  });
+
   test.each(["open", "basic", "token", "tls"] as const)("%s: skopeo pushes and reads back the same digest", async (mode) => {
     const r = regs[mode];
     const c = mode === "basic" || mode === "token" ? creds(r) : undefined;

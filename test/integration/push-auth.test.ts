@@ -5,7 +5,7 @@ import { parseDockerReference } from "../../src/core/reference.ts";
 import { openRegistrySink } from "../../src/transports/registry/index.ts";
 import type { ImageSink, RegistryOptions } from "../../src/transports/types.ts";
 import { blobInput } from "../harness/blob-input.ts";
-import { startRegistry, type RegistryMode, type RunningRegistry } from "../harness/registry.ts";
+import { startRegistries, startRegistry, type RegistryMode, type RunningRegistry } from "../harness/registry.ts";
 import { skopeoCopy, skopeoInspectDigest } from "../harness/skopeo.ts";
 import { tinyImage, type TinyImage } from "../harness/tiny-image.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,11 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const dir = mkdtempSync(join(tmpdir(), "imgx-push-auth-"));
-const regs = {} as Record<RegistryMode, RunningRegistry>;
+let regs = {} as Record<RegistryMode, RunningRegistry>;
 
 beforeAll(async () => {
-  const started = await Promise.all((["open", "basic", "token", "tls"] as const).map((m) => startRegistry(m)));
-  for (const r of started) regs[r.mode] = r;
+  regs = await startRegistries(["open", "basic", "token", "tls"]);
 }, 60_000);
 afterAll(async () => {
   await Promise.all(Object.values(regs).map((r) => r.stop()));
@@ -82,6 +81,20 @@ describe("registry sink with auth and TLS", () => {
     await skopeoCopy(`docker://${r.host}/t/app:1`, `oci:${join(dir, "tls-back")}:x`);
     const untrusted = await (await sinkFor(r, "t/app")).hasBlob(img.layer).catch((e) => e);
     expect(untrusted.code).toBe("TLS");
+  }, 30_000);
+
+  test("basic auth over TLS (modes combined): credentials and --ca-file together", async () => {
+    const r = await startRegistry("basic", { tls: true });
+    try {
+      expect(r.url.startsWith("https://")).toBe(true);
+      const img = tinyImage({ seed: "basic-tls" });
+      await pushImage(await sinkFor(r, "bt/app", { ...user(r), caFile: r.caFile }), img, ["1"]);
+      expect(await skopeoInspectDigest(`${r.host}/bt/app:1`, { creds: creds(r) })).toBe(img.manifest.digest);
+      const anon = await (await sinkFor(r, "bt/app", { caFile: r.caFile })).hasBlob(img.layer).catch((e) => e);
+      expect(anon.code).toBe("UNAUTHORIZED");
+    } finally {
+      await r.stop();
+    }
   }, 30_000);
 
   test("manifest names: a bare tag, a full reference's tag, and by digest when there are none", async () => {
