@@ -20,7 +20,7 @@ export interface BlobInputOptions {
   endDelayMs?: number;
 }
 
-export function blobInput(bytes: Uint8Array, o: BlobInputOptions = {}): BlobInput & { ended: () => boolean } {
+export function blobInput(bytes: Uint8Array, o: BlobInputOptions = {}): BlobInput & { ended: () => boolean; cancelled: () => boolean } {
   const known = o.known ?? true;
   const declared = o.lieDigest ?? sha256(bytes);
   const piece = o.piece ?? 64 * 1024;
@@ -28,7 +28,11 @@ export function blobInput(bytes: Uint8Array, o: BlobInputOptions = {}): BlobInpu
   let size = 0;
   let result: { digest: `sha256:${string}`; size: number } | undefined;
   let off = 0;
+  let cancelled = false;
   const source = new ReadableStream<Uint8Array>({
+    cancel() {
+      cancelled = true;
+    },
     async pull(c) {
       if (off >= bytes.length) {
         if (o.endDelayMs) await Bun.sleep(o.endDelayMs);
@@ -62,5 +66,7 @@ export function blobInput(bytes: Uint8Array, o: BlobInputOptions = {}): BlobInpu
       return result;
     },
     ended: () => result !== undefined,
+    /** The sink gave the stream up (a failed upload must release its source, not leave it open). */
+    cancelled: () => cancelled,
   };
 }

@@ -9,7 +9,7 @@ import { parseDockerReference } from "../../src/core/reference.ts";
 import { openRegistrySink } from "../../src/transports/registry/index.ts";
 import type { ImageSink, RegistryOptions } from "../../src/transports/types.ts";
 import { blobInput } from "../harness/blob-input.ts";
-import { startCountingProxy, type CountingProxy } from "../harness/counting-proxy.ts";
+import { startCountingProxy, type CountingProxy, type FaultAction, type SeenRequest } from "../harness/counting-proxy.ts";
 import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { skopeoCopy, skopeoInspectDigest } from "../harness/skopeo.ts";
 import { tinyImage, type TinyImage } from "../harness/tiny-image.ts";
@@ -136,6 +136,29 @@ describe("registry sink uploads", () => {
     const err = await sink.putBlob(blobInput(img.layer.bytes, { lieDigest: lie, endDelayMs: 300 })).catch((e) => e);
     expect(err.code).toBe("DIGEST_MISMATCH");
     expect(await sink.hasBlob(img.layer)).toBe(false);
+  }, 30_000);
+
+  test("a failed upload releases its source: the blob's stream is cancelled, not left open", async () => {
+    const img = tinyImage({ seed: "release", layerBytes: 600_000 });
+    const cases: { name: string; opts: RegistryOptions; known: boolean; fault: (r: SeenRequest) => FaultAction | undefined }[] = [
+      { name: "POST refused", opts: {}, known: true, fault: (r) => (r.method === "POST" ? { kind: "status", status: 500 } : undefined) },
+      { name: "monolithic PUT cut", opts: { uploadMode: "monolithic" }, known: true, fault: (r) => (r.pattern === UPLOAD_PUT ? { kind: "reset-request", afterBytes: 100_000 } : undefined) },
+      { name: "chunked PATCH refused", opts: { uploadMode: "chunked", chunkSize: 128 * 1024 }, known: true, fault: (r) => (r.pattern === UPLOAD_PATCH && r.headers.contentRange?.startsWith("131072-") ? { kind: "status", status: 500 } : undefined) },
+      { name: "buffered PATCH refused", opts: { uploadMode: "chunked", chunkSize: 128 * 1024 }, known: false, fault: (r) => (r.pattern === UPLOAD_PATCH ? { kind: "status", status: 500 } : undefined) },
+      { name: "streamed PATCH cut", opts: { uploadMode: "stream" }, known: false, fault: (r) => (r.pattern === UPLOAD_PATCH ? { kind: "reset-request", afterBytes: 100_000 } : undefined) },
+    ];
+    try {
+      for (const [i, c] of cases.entries()) {
+        proxy.setFault(c.fault);
+        const input = blobInput(img.layer.bytes, { known: c.known, piece: 16 * 1024 });
+        const err = await (await sinkFor(`release/app${i}`, c.opts)).putBlob(input).catch((e) => e);
+        expect([c.name, err instanceof ImgxError]).toEqual([c.name, true]);
+        await Bun.sleep(20);
+        expect([c.name, input.cancelled()]).toEqual([c.name, true]);
+      }
+    } finally {
+      proxy.setFault(undefined);
+    }
   }, 30_000);
 
   test("HEAD before upload: 404 is 'upload it', a re-push uploads nothing", async () => {

@@ -1,7 +1,7 @@
 import { ImgxError, q } from "../../core/errors.ts";
 import type { BlobInput, RegistryOptions } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
-import { bodyWithEnd, chunkStream, readChunk, skipBytes } from "./upload-chunks.ts";
+import { bodyWithEnd, chunkStream, readChunk, skipBytes, type Reader } from "./upload-chunks.ts";
 import { uploadState } from "./upload-state.ts";
 
 const MONOLITHIC_MAX = 16 * 1024 * 1024;
@@ -63,6 +63,8 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
     await upload(client, repo, blob, opts, handle);
     handle.location = "";
   } catch (e) {
+    // a failure before any reader took the stream (POST refused, resume lookup): release the source
+    if (!blob.stream.locked) await blob.stream.cancel(e).catch(() => {});
     if (handle.location && (!handle.resumeKey || isIntegrityError(e))) await dropSession(client, repo, handle);
     throw e;
   }
@@ -108,8 +110,21 @@ async function upload(client: RegistryClient, repo: string, blob: BlobInput, opt
     return finish(res, blob, subject);
   }
   if (blob.size === undefined && (mode === "auto" || mode === "stream")) return streamUpload(client, repo, location, blob, subject);
-  const chunkSize = Math.max(opts.chunkSize ?? DEFAULT_CHUNK, session.minChunk, 1);
   const reader = blob.stream.getReader();
+  try {
+    await chunkedUpload(client, repo, blob, opts, handle, session, reader);
+  } catch (e) {
+    // the source is given up with the upload: never left open behind a failed PATCH
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  }
+}
+
+/** PATCH chunks with Content-Range, each to the Location the previous answer gave, then PUT ?digest=. */
+async function chunkedUpload(client: RegistryClient, repo: string, blob: BlobInput, opts: RegistryOptions, handle: UploadHandle, session: UploadSession, reader: Reader): Promise<void> {
+  const subject = `${client.registry}/${repo}`;
+  let location = session.location;
+  const chunkSize = Math.max(opts.chunkSize ?? DEFAULT_CHUNK, session.minChunk, 1);
   let leftover: Uint8Array | undefined;
   let offset = 0;
   let scratch: Uint8Array[] | undefined;
@@ -194,8 +209,20 @@ async function upload(client: RegistryClient, repo: string, blob: BlobInput, opt
  * proxies that cap request bodies.
  */
 async function streamUpload(client: RegistryClient, repo: string, location: string, blob: BlobInput, subject: string): Promise<void> {
-  const res = await client.fetch(location, { method: "PATCH", headers: { "content-type": "application/octet-stream" }, body: blob.stream, repo, actions: ["pull", "push"], idempotent: false });
-  if (res.status !== 202) throw await registryError(res, "upload a blob to", subject);
+  const body = bodyWithEnd(blob.stream);
+  let res: Response;
+  try {
+    res = await client.fetch(location, { method: "PATCH", headers: { "content-type": "application/octet-stream" }, body: body.body, repo, actions: ["pull", "push"], idempotent: false });
+  } catch (e) {
+    await body.cancel(e);
+    throw e;
+  }
+  if (res.status !== 202) {
+    await body.cancel();
+    throw await registryError(res, "upload a blob to", subject);
+  }
+  // without a Content-Length fetch reads to the end; this only surfaces an error found there
+  await body.end();
   await res.body?.cancel();
   const next = res.headers.get("location");
   const url = next ? await client.resolveUrl(next) : location;
