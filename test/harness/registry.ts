@@ -74,14 +74,19 @@ export interface RegistryOptions {
 export async function startRegistry(mode: RegistryMode, opts: RegistryOptions = {}): Promise<RunningRegistry> {
   const users = opts.users ?? USERS;
   if (!Bun.which("docker-registry")) throw new Error("docker-registry is not installed (apt-get install -y docker-registry)");
-  const dir = mkdtempSync(join(tmpdir(), `imgx-registry-${mode}-`));
-  try {
-    return await start(mode, dir, users, opts);
-  } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), `imgx-registry-${mode}-`));
+    try {
+      return await start(mode, dir, users, opts);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      // the free port was taken between our probe and the registry's bind (parallel test runs): try another
+      if (!(e instanceof PortTaken) || attempt >= 5) throw e;
+    }
   }
 }
+
+class PortTaken extends Error {}
 
 async function start(mode: RegistryMode, dir: string, users: { name: string; password: string }[], opts: RegistryOptions): Promise<RunningRegistry> {
   const port = await freePort();
@@ -132,7 +137,11 @@ ${tls}${auth}`;
   const url = `${scheme}://${host}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
+    // distribution logs "listening on" only once its own listener is bound: until then a server
+    // answering /v2/ on this port may be someone else's
+    const log = await Bun.file(`${logPath}.err`).text().catch(() => "");
     try {
+      if (!log.includes(`listening on ${host}`)) throw new Error("not listening yet");
       const r = await fetch(`${url}/v2/`, { tls: { rejectUnauthorized: false } } as RequestInit);
       await r.body?.cancel();
       break;
@@ -143,6 +152,7 @@ ${tls}${auth}`;
         running.delete(proc);
         tokenServer?.stop();
         const err = await Bun.file(`${logPath}.err`).text().catch(() => "");
+        if (/address already in use/.test(err)) throw new PortTaken(`port ${port} taken`);
         throw new Error(`docker-registry did not start in ${mode} mode: ${err.slice(-800)}`);
       }
       await Bun.sleep(50);
