@@ -1,4 +1,4 @@
-import { openSync, readSync, closeSync, statSync, existsSync } from "node:fs";
+import { statSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { ImgxError, q } from "../core/errors.ts";
 import { parseDockerReference, type DockerReference } from "../core/reference.ts";
@@ -84,32 +84,13 @@ export function sniffPath(p: string): LocalKind | undefined {
   if (!st.isFile()) return undefined;
   // a compressed tarball can't be sniffed without decompressing it all: `docker save | gzip` is the common case
   if (fileCompression(p) !== "none") return "docker-archive";
-  const names = firstTarNames(p, 1_000_000);
+  let names: Set<string>;
+  try {
+    names = new Set(indexTar(p).keys()); // headers only, seeking over bodies: cheap even for GiB archives
+  } catch {
+    return undefined; // parseTransportRef re-reads it to report why
+  }
   if (names.has("manifest.json")) return "docker-archive"; // includes Docker 25+ (OCI layout + manifest.json)
   if (names.has("index.json") || names.has("oci-layout")) return "oci-archive";
   return undefined;
-}
-
-/** Reads tar headers only (seeking over bodies, so cheap even for GiB archives) to list entry names. */
-function firstTarNames(p: string, max: number): Set<string> {
-  const out = new Set<string>();
-  const fd = openSync(p, "r");
-  try {
-    const hdr = Buffer.alloc(512);
-    let off = 0;
-    for (let n = 0; n < max * 4 && out.size < max; n++) {
-      if (readSync(fd, hdr, 0, 512, off) !== 512) break;
-      if (hdr.every((b) => b === 0)) break;
-      const name = hdr.toString("latin1", 0, 100).replace(/\0.*$/s, "");
-      const prefix = hdr.toString("latin1", 345, 500).replace(/\0.*$/s, "");
-      const size = parseInt(hdr.toString("latin1", 124, 136).replace(/\0.*$/s, "").trim() || "0", 8);
-      if (!Number.isFinite(size)) break;
-      const full = (prefix ? `${prefix}/${name}` : name).replace(/^\.\//, "");
-      out.add(full);
-      off += 512 + Math.ceil(size / 512) * 512;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return out;
 }
