@@ -8,6 +8,7 @@ import type { Compression } from "../core/media-types.ts";
 import type { BlobInput, ImageSink, ImageSource } from "../transports/types.ts";
 import type { BlobInfoCache } from "./blob-info-cache.ts";
 import type { BlobState, EventSink } from "./events.ts";
+import { copyFileVerified } from "./file-copy.ts";
 import { compressStream, decompressStream, verifyStream } from "./streams.ts";
 
 export interface BlobPlan {
@@ -90,6 +91,20 @@ async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, em
     }
   };
   const what = `blob ${src.digest} from ${source.label}`;
+  if (!plan.recompress) {
+    const file = source.blobFile?.(src);
+    const target = file && (await sink.fileTarget?.(src));
+    if (file && target) {
+      try {
+        await copyFileVerified(file, target, src, what, onBytes);
+        await target.keep(src.digest);
+      } catch (e) {
+        await target.discard();
+        throw e;
+      }
+      return done({ ...src, mediaType: plan.mediaType }, "copied");
+    }
+  }
   const resumed = plan.recompress ? undefined : await resumeFrom(source, sink, src);
   if (resumed) onBytes(resumed.offset);
   const v = verifyStream(src, what, onBytes, resumed?.hashed);

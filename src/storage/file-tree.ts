@@ -14,6 +14,8 @@ export interface FileTree {
   head(path: string, n: number): Promise<Uint8Array>;
   /** All regular-file paths (for format detection and diagnostics). */
   list(): string[];
+  /** Where a regular file's bytes lie on disk: a file of the directory, or a range of the tar. */
+  locate(path: string): { path: string; offset: number; size: number } | undefined;
 }
 
 async function bounded(blob: Blob, max: number, label: string, path: string): Promise<Uint8Array> {
@@ -47,6 +49,10 @@ export class DirTree implements FileTree {
     const f = this.file(p);
     if (!f) throw new ImgxError("NOT_FOUND", `Cannot read ${q(p)} in ${q(this.root)}: no such file`);
     return Bun.file(f).slice(offset).stream();
+  }
+  locate(p: string): { path: string; offset: number; size: number } | undefined {
+    const f = this.file(p);
+    return f ? { path: f, offset: 0, size: statSync(f).size } : undefined;
   }
   async readSmall(p: string, max: number): Promise<Uint8Array> {
     const f = this.file(p);
@@ -93,6 +99,10 @@ export class TarTree implements FileTree {
     const e = this.entry(p);
     if (!e) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(p)} in ${q(this.path)}: no such entry`);
     return Bun.file(this.file).slice(e.offset + offset, e.offset + e.size).stream();
+  }
+  locate(p: string): { path: string; offset: number; size: number } | undefined {
+    const e = this.entry(p);
+    return e && e.type === "file" ? { path: this.file, offset: e.offset, size: e.size } : undefined;
   }
   async readSmall(p: string, max: number): Promise<Uint8Array> {
     const e = this.entry(p);

@@ -81,6 +81,11 @@ export class OciLayoutReader {
     return { descriptor: desc, bytes, parsed: parseManifestBytes(bytes, what, desc.mediaType) };
   }
 
+  blobFile(desc: Descriptor): { path: string; offset: number; size: number } | undefined {
+    const at = this.tree.locate(blobPath(desc.digest));
+    return at?.size === desc.size ? at : undefined;
+  }
+
   blob(desc: Descriptor, offset = 0): ReadableStream<Uint8Array> {
     const p = blobPath(desc.digest);
     const size = this.tree.size(p);

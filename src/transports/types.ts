@@ -28,6 +28,12 @@ export interface ImageSource {
    * only hasher. Throws BLOB_UNKNOWN (naming the blob) when the source lacks it.
    */
   blob(desc: Descriptor, offset?: number): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Local sources: where the blob lies as plain bytes in a file (a layout's blob file, an entry of
+   * an uncompressed tar), so a file sink can copy it off the main thread. Undefined when it does
+   * not, or when the stored size differs from the descriptor's (blob() then reports it).
+   */
+  blobFile?(desc: Descriptor): BlobFile | undefined;
   /** Registry sources only: where blobs can be cross-mounted from. */
   readonly mountFrom?: { registry: string; repository: string };
   close(): Promise<void>;
@@ -46,6 +52,24 @@ export interface SinkCaps {
   layerCompression?: Compression;
   /** Several top-level images in one destination (OCI layout, docker-archive with several tags). */
   multiImage: boolean;
+}
+
+/** A byte range of a local file. */
+export interface BlobFile {
+  path: string;
+  offset: number;
+  size: number;
+}
+
+/** A temp file a directory sink lends the pipeline to fill; `keep` stores it under its verified digest. */
+export interface FileTarget {
+  path: string;
+  /** Names the destination in messages (the temp name means nothing to a user). */
+  label: string;
+  /** Aborted (with the error to report) when the sink is aborted: the copy stops between chunks. */
+  signal: AbortSignal;
+  keep(digest: Digest): Promise<void>;
+  discard(): Promise<void>;
 }
 
 /** A blob on its way into a sink. */
@@ -77,6 +101,11 @@ export interface ImageSink {
    * the sink (native sha256), so the copy continues at `offset`. Trusted only after the whole blob verifies.
    */
   partialBlob?(desc: Descriptor): Promise<{ offset: number; hashed: DigestCounter } | undefined>;
+  /**
+   * Directory sinks: a temp file for a blob whose digest and size are known, which the pipeline
+   * fills from a BlobFile (verifying it on the way) instead of calling putBlob.
+   */
+  fileTarget?(desc: Descriptor): Promise<FileTarget | undefined>;
   /** Consumes `blob.stream` to its end and stores it under `blob.result().digest`. */
   putBlob(blob: BlobInput): Promise<void>;
   /** Registry sinks only: cross-repository mount; false means "upload it instead". */

@@ -108,6 +108,11 @@ async function readSave(tree: TarTree, path: string, name: string | undefined, c
       if (!s) throw new ImgxError("BLOB_UNKNOWN", `Cannot read blob ${q(d.digest)}: not in ${q(path)}`);
       return tree.stream(s.path, offset);
     },
+    blobFile: (d) => {
+      const s = blobs.get(d.digest);
+      const at = s && tree.locate(s.path);
+      return at?.size === d.size ? at : undefined;
+    },
     close,
   };
 }

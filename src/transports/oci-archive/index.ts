@@ -18,6 +18,7 @@ export async function openOciArchiveSource(path: string, name?: string): Promise
     images: async () => reader.images(name),
     manifest: (d) => reader.manifest(d),
     blob: async (d, offset) => reader.blob(d, offset),
+    blobFile: (d) => reader.blobFile(d),
     close: archive.close,
   };
 }

@@ -14,6 +14,7 @@ export async function openOciLayoutSource(path: string, name?: string): Promise<
     images: async () => reader.images(name),
     manifest: (d) => reader.manifest(d),
     blob: async (d, offset) => reader.blob(d, offset),
+    blobFile: (d) => reader.blobFile(d),
     close: async () => {},
   };
 }

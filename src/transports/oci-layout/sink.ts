@@ -8,7 +8,7 @@ import { ioError, tempSibling, writeFileAtomic } from "../../storage/atomic.ts";
 import { DirTree } from "../../storage/file-tree.ts";
 import { IndexEntries, OCI_LAYOUT_BYTES } from "../../storage/oci-index-writer.ts";
 import { OciLayoutReader } from "../../storage/oci-layout-reader.ts";
-import type { BlobInput, ImageSink, SinkCaps } from "../types.ts";
+import type { BlobInput, FileTarget, ImageSink, SinkCaps } from "../types.ts";
 import { lockLayout } from "./lock.ts";
 
 /**
@@ -77,8 +77,12 @@ export class OciLayoutSink implements ImageSink {
 
   /** Set by abort (possibly from a signal handler while the copy still runs): nothing is written after it. */
   private aborted = false;
+  private readonly stopped = new AbortController();
   private checkNotAborted(): void {
-    if (this.aborted) throw new ImgxError("IO", `Cannot write ${q(this.path)}: the copy was aborted`);
+    if (this.aborted) throw this.abortError();
+  }
+  private abortError(): ImgxError {
+    return new ImgxError("IO", `Cannot write ${q(this.path)}: the copy was aborted`);
   }
 
   async putBlob(blob: BlobInput): Promise<void> {
@@ -120,6 +124,26 @@ export class OciLayoutSink implements ImageSink {
     this.checkNotAborted();
   }
 
+  async fileTarget(desc: Descriptor): Promise<FileTarget | undefined> {
+    this.checkNotAborted();
+    const temp = join(this.root, "blobs", "sha256", `.tmp-${crypto.randomUUID()}`);
+    return {
+      path: temp,
+      label: `blob ${desc.digest} in ${this.path}`,
+      signal: this.stopped.signal,
+      keep: async (digest) => {
+        if (this.aborted) await rm(temp, { force: true });
+        this.checkNotAborted();
+        const final = this.blobFile(digest);
+        await rename(temp, final).catch(async (e) => {
+          await rm(temp, { force: true });
+          throw ioError("write", final, e);
+        });
+      },
+      discard: () => rm(temp, { force: true }),
+    };
+  }
+
   async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
     this.checkNotAborted();
     const f = this.blobFile(desc.digest);
@@ -144,6 +168,7 @@ export class OciLayoutSink implements ImageSink {
 
   async abort(cause?: unknown): Promise<void> {
     this.aborted = true;
+    this.stopped.abort(this.abortError());
     if (!this.inPlace) {
       rmSync(this.root, { recursive: true, force: true });
       return;

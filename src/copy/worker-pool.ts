@@ -1,0 +1,95 @@
+/**
+ * A fixed set of worker threads running one piece of code, fed from a queue so a long task never
+ * waits behind another on a busy worker. Workers hold the process open only while they work.
+ *
+ * The code is given as source text (turned into a Blob URL) so the single compiled binary needs no
+ * extra entry point. It receives `{ id, ...task }` and posts `{ id, progress }` any number of times,
+ * then `{ id, result }` or `{ id, error: { message, code } }`.
+ */
+export interface WorkerPool<Task, Result> {
+  run(task: Task, transfer?: ArrayBuffer[], onProgress?: (n: number) => void): Promise<Result>;
+}
+
+interface Job {
+  msg: Record<string, unknown>;
+  transfer: ArrayBuffer[];
+  onProgress?: (n: number) => void;
+  resolve: (r: never) => void;
+  reject: (e: Error) => void;
+}
+
+export class WorkerTaskError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export function cores(): number {
+  return Math.max(1, Math.min(8, navigator.hardwareConcurrency || 2));
+}
+
+export function createWorkerPool<Task extends object, Result>(source: string, size = cores()): WorkerPool<Task, Result> {
+  const url = URL.createObjectURL(new Blob([source], { type: "application/javascript" }));
+  const queue: Job[] = [];
+  const idle: Worker[] = [];
+  const busy = new Map<number, Job>();
+  const current = new Map<Worker, number>();
+  let next = 0;
+  let started = 0;
+
+  const dispatch = () => {
+    while (queue.length) {
+      let w = idle.pop();
+      if (!w && started < size) w = spawn();
+      if (!w) return;
+      const job = queue.shift()!;
+      const id = next++;
+      busy.set(id, job);
+      current.set(w, id);
+      (w as Worker & { ref(): void }).ref();
+      w.postMessage({ ...job.msg, id }, job.transfer);
+    }
+  };
+
+  const spawn = (): Worker => {
+    started++;
+    const w = new Worker(url, { smol: true } as WorkerOptions);
+    w.onmessage = (e: MessageEvent<{ id: number; progress?: number; result?: unknown; error?: { message: string; code?: string } }>) => {
+      const job = busy.get(e.data.id);
+      if (!job) return;
+      if (e.data.progress !== undefined) return job.onProgress?.(e.data.progress);
+      busy.delete(e.data.id);
+      current.delete(w);
+      if (e.data.error) job.reject(new WorkerTaskError(e.data.error.message, e.data.error.code));
+      else job.resolve(e.data.result as never);
+      (w as Worker & { unref(): void }).unref();
+      idle.push(w);
+      dispatch();
+    };
+    // a worker that dies (out of memory, a bug) fails its task instead of leaving it waiting forever
+    w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      const id = current.get(w);
+      const job = id === undefined ? undefined : busy.get(id);
+      if (id !== undefined) busy.delete(id);
+      current.delete(w);
+      w.terminate();
+      started--;
+      job?.reject(new WorkerTaskError(`worker thread failed: ${e.message}`, undefined));
+      dispatch();
+    };
+    return w;
+  };
+
+  return {
+    run(task, transfer = [], onProgress) {
+      return new Promise<Result>((resolve, reject) => {
+        queue.push({ msg: task as Record<string, unknown>, transfer, onProgress, resolve: resolve as (r: never) => void, reject });
+        dispatch();
+      });
+    },
+  };
+}
