@@ -1,6 +1,6 @@
 // Registry benchmarks against a fresh local docker-registry (plain HTTP on loopback).
 import { existsSync, rmSync } from "node:fs";
-import { measure, type Measurement } from "./measure.ts";
+import { measurePair, type Measurement } from "./measure.ts";
 import { startRegistry } from "../../test/harness/registry.ts";
 
 interface Ctx {
@@ -31,8 +31,11 @@ export async function benchRegistry(c: Ctx): Promise<void> {
     const reg = await startRegistry("open");
     try {
       await run([...sk, `oci:${gzLayout}:bench`, `docker://${reg.host}/bench/app:1`]);
-      const ours = await measure("imgx pull", [c.imgx, "pull", "--quiet", "--plain-http", `${reg.host}/bench/app:1`, out], { runs: c.runs, before: clean });
-      const theirs = await measure("skopeo copy docker:// → oci:", [...sk, `docker://${reg.host}/bench/app:1`, `oci:${out}:bench`], { runs: c.runs, before: clean });
+      const [ours, theirs] = await measurePair(
+        { label: "imgx pull", cmd: [c.imgx, "pull", "--quiet", "--plain-http", `${reg.host}/bench/app:1`, out] },
+        { label: "skopeo copy docker:// → oci:", cmd: [...sk, `docker://${reg.host}/bench/app:1`, `oci:${out}:bench`] },
+        { runs: c.runs, before: clean },
+      );
       console.log(c.table(`pull ${c.sizeMb} MiB 4-layer image from a local registry → OCI layout`, ours, theirs));
     } finally {
       await reg.stop();
@@ -47,11 +50,17 @@ export async function benchRegistry(c: Ctx): Promise<void> {
       reg = await startRegistry("open");
     };
     try {
-      const ours = await measure("imgx push (OCI layout)", () => [c.imgx, "push", "--quiet", "--plain-http", `oci:${gzLayout}:bench`, `${reg!.host}/bench/app:1`], { runs: c.runs, before: fresh });
-      const theirs = await measure("skopeo copy oci: → docker://", () => [...sk, `oci:${gzLayout}:bench`, `docker://${reg!.host}/bench/app:1`], { runs: c.runs, before: fresh });
+      const [ours, theirs] = await measurePair(
+        { label: "imgx push (OCI layout)", cmd: () => [c.imgx, "push", "--quiet", "--plain-http", `oci:${gzLayout}:bench`, `${reg!.host}/bench/app:1`] },
+        { label: "skopeo copy oci: → docker://", cmd: () => [...sk, `oci:${gzLayout}:bench`, `docker://${reg!.host}/bench/app:1`] },
+        { runs: c.runs, before: fresh },
+      );
       console.log(c.table(`push ${c.sizeMb} MiB 4-layer OCI layout (gzip layers) to a fresh local registry`, ours, theirs));
-      const oursTar = await measure("imgx push docker-save (gzip)", () => [c.imgx, "push", "--quiet", "--plain-http", tar, `${reg!.host}/bench/app:1`], { runs: c.runs, before: fresh });
-      const theirsTar = await measure("skopeo copy docker-archive: → docker:// (gzip)", () => [...sk, `docker-archive:${tar}`, `docker://${reg!.host}/bench/app:1`], { runs: c.runs, before: fresh });
+      const [oursTar, theirsTar] = await measurePair(
+        { label: "imgx push docker-save (gzip)", cmd: () => [c.imgx, "push", "--quiet", "--plain-http", tar, `${reg!.host}/bench/app:1`] },
+        { label: "skopeo copy docker-archive: → docker:// (gzip)", cmd: () => [...sk, `docker-archive:${tar}`, `docker://${reg!.host}/bench/app:1`] },
+        { runs: c.runs, before: fresh },
+      );
       console.log(c.table(`push ${c.sizeMb} MiB docker-save tarball (uncompressed layers, gzip on the way) to a fresh registry`, oursTar, theirsTar));
     } finally {
       await reg?.stop();
@@ -67,8 +76,11 @@ export async function benchRegistry(c: Ctx): Promise<void> {
     };
     try {
       await run([...sk, `oci:${gzLayout}:bench`, `docker://${src.host}/bench/app:1`]);
-      const ours = await measure("imgx copy", () => [c.imgx, "copy", "--quiet", "--plain-http", `${src.host}/bench/app:1`, `${dst!.host}/bench/app:1`], { runs: c.runs, before: fresh });
-      const theirs = await measure("skopeo copy docker:// → docker://", () => [...sk, `docker://${src.host}/bench/app:1`, `docker://${dst!.host}/bench/app:1`], { runs: c.runs, before: fresh });
+      const [ours, theirs] = await measurePair(
+        { label: "imgx copy", cmd: () => [c.imgx, "copy", "--quiet", "--plain-http", `${src.host}/bench/app:1`, `${dst!.host}/bench/app:1`] },
+        { label: "skopeo copy docker:// → docker://", cmd: () => [...sk, `docker://${src.host}/bench/app:1`, `docker://${dst!.host}/bench/app:1`] },
+        { runs: c.runs, before: fresh },
+      );
       console.log(c.table(`registry → registry copy, ${c.sizeMb} MiB, fresh destination each run`, ours, theirs));
     } finally {
       await dst?.stop();

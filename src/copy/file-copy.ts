@@ -14,7 +14,7 @@ import { openSync, readSync, writeSync, closeSync } from "node:fs";
 const CHUNK = 1 << 20;
 const buf = new Uint8Array(CHUNK);
 self.onmessage = (e) => {
-  const { id, path, offset, size, dest, stop } = e.data;
+  const { path, offset, size, dest, stop } = e.data;
   let fi, fo, phase = "read";
   try {
     fi = openSync(path, "r");
@@ -33,15 +33,15 @@ self.onmessage = (e) => {
       let w = 0;
       while (w < n) w += writeSync(fo, chunk, w, n - w);
       done += n;
-      if (done - told >= 8 << 20) { self.postMessage({ id, progress: done - told }); told = done; }
+      if (done - told >= 8 << 20) { self.postMessage({ progress: done - told }); told = done; }
     }
     phase = "write";
     closeSync(fo);
     fo = undefined;
-    if (done > told) self.postMessage({ id, progress: done - told });
-    self.postMessage({ id, result: { digest: "sha256:" + h.digest("hex"), size: done } });
+    if (done > told) self.postMessage({ progress: done - told });
+    self.postMessage({ result: { digest: "sha256:" + h.digest("hex"), size: done } });
   } catch (err) {
-    self.postMessage({ id, error: { message: phase + ": " + err.message, code: err.code } });
+    self.postMessage({ error: { message: phase + ": " + err.message, code: err.code } });
   } finally {
     try { if (fi !== undefined) closeSync(fi); } catch {}
     try { if (fo !== undefined) closeSync(fo); } catch {}

@@ -11,12 +11,12 @@ const BLOCK = 1024 * 1024;
  */
 const GZIP_WORKER_SOURCE = `
 self.onmessage = (e) => {
-  const { id, block, level } = e.data;
+  const { block, level } = e.data;
   const probe = block.subarray(0, Math.min(block.length, 16384));
   const lvl = Bun.gzipSync(probe, { level: 1 }).length >= probe.length * 0.97 ? 0 : level;
   const out = Bun.gzipSync(block, { level: lvl });
   const result = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  self.postMessage({ id, result }, [result.buffer]);
+  self.postMessage({ result }, [result.buffer]);
 };
 `;
 

@@ -3,8 +3,8 @@
  * waits behind another on a busy worker. Workers hold the process open only while they work.
  *
  * The code is given as source text (turned into a Blob URL) so the single compiled binary needs no
- * extra entry point. It receives `{ id, ...task }` and posts `{ id, progress }` any number of times,
- * then `{ id, result }` or `{ id, error: { message, code } }`.
+ * extra entry point. A worker runs one task at a time: it receives the task and posts `{ progress }`
+ * any number of times, then `{ result }` or `{ error: { message, code } }`.
  */
 export interface WorkerPool<Task, Result> {
   run(task: Task, transfer?: ArrayBuffer[], onProgress?: (n: number) => void): Promise<Result>;
@@ -35,9 +35,8 @@ export function createWorkerPool<Task extends object, Result>(source: string, si
   const url = URL.createObjectURL(new Blob([source], { type: "application/javascript" }));
   const queue: Job[] = [];
   const idle: Worker[] = [];
-  const busy = new Map<number, Job>();
-  const current = new Map<Worker, number>();
-  let next = 0;
+  /** The job each busy worker runs: one at a time, so a message needs no lookup by id. */
+  const current = new Map<Worker, Job>();
   let started = 0;
 
   const dispatch = () => {
@@ -46,22 +45,19 @@ export function createWorkerPool<Task extends object, Result>(source: string, si
       if (!w && started < size) w = spawn();
       if (!w) return;
       const job = queue.shift()!;
-      const id = next++;
-      busy.set(id, job);
-      current.set(w, id);
+      current.set(w, job);
       (w as Worker & { ref(): void }).ref();
-      w.postMessage({ ...job.msg, id }, job.transfer);
+      w.postMessage(job.msg, job.transfer);
     }
   };
 
   const spawn = (): Worker => {
     started++;
     const w = new Worker(url, { smol: true } as WorkerOptions);
-    w.onmessage = (e: MessageEvent<{ id: number; progress?: number; result?: unknown; error?: { message: string; code?: string } }>) => {
-      const job = busy.get(e.data.id);
+    w.onmessage = (e: MessageEvent<{ progress?: number; result?: unknown; error?: { message: string; code?: string } }>) => {
+      const job = current.get(w);
       if (!job) return;
       if (e.data.progress !== undefined) return job.onProgress?.(e.data.progress);
-      busy.delete(e.data.id);
       current.delete(w);
       if (e.data.error) job.reject(new WorkerTaskError(e.data.error.message, e.data.error.code));
       else job.resolve(e.data.result as never);
@@ -72,9 +68,7 @@ export function createWorkerPool<Task extends object, Result>(source: string, si
     // a worker that dies (out of memory, a bug) fails its task instead of leaving it waiting forever
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      const id = current.get(w);
-      const job = id === undefined ? undefined : busy.get(id);
-      if (id !== undefined) busy.delete(id);
+      const job = current.get(w);
       current.delete(w);
       w.terminate();
       started--;

@@ -5,16 +5,62 @@ import { MT } from "../../src/core/media-types.ts";
 import { verifyStream } from "../../src/copy/streams.ts";
 import type { BlobInput, ImageSink } from "../../src/transports/types.ts";
 
-/** A BlobInput as the pipeline makes it: bytes through the verify stream, which errors on a lie. */
-export function blobInput(bytes: Uint8Array, opts: { mediaType?: string; claim?: Digest; unknownDigest?: boolean } = {}): BlobInput {
-  const digest = opts.claim ?? sha256Bytes(bytes);
-  const v = verifyStream({ digest, size: bytes.length }, `blob ${digest}`);
+export interface BlobInputOptions {
+  mediaType?: string;
+  /** Declare this digest instead of the true one: the stream errors with DIGEST_MISMATCH at its end. */
+  claim?: Digest;
+  /** Digest and size unknown up front (a layer recompressed on the way); checked only against `claim`. */
+  unknownDigest?: boolean;
+  /** Size of the pieces the stream delivers. */
+  piece?: number;
+  /**
+   * Wait this long between the last byte and the end of the stream, as a network source may: a
+   * sink must still read the stream to its end (else result() never becomes valid).
+   */
+  endDelayMs?: number;
+}
+
+/**
+ * A BlobInput as the pipeline makes it: the bytes in pieces through the real verify stream, whose
+ * result() is valid only after a clean end and which errors at the end on a lie. `ended` tells
+ * whether the sink read it to its end, `cancelled` whether the sink gave it up (a failed upload
+ * must release its source).
+ */
+export function blobInput(bytes: Uint8Array, o: BlobInputOptions = {}): BlobInput & { ended: () => boolean; cancelled: () => boolean } {
+  const truth = sha256Bytes(bytes);
+  const claim = o.claim ?? (o.unknownDigest ? undefined : truth);
+  const v = verifyStream({ digest: claim, size: o.unknownDigest ? undefined : bytes.length }, `test blob ${claim ?? truth}`);
+  const piece = o.piece ?? 64 * 1024;
+  let off = 0;
+  let cancelled = false;
+  const source = new ReadableStream<Uint8Array>({
+    cancel() {
+      cancelled = true;
+    },
+    async pull(c) {
+      if (off >= bytes.length) {
+        if (o.endDelayMs) await Bun.sleep(o.endDelayMs);
+        return c.close();
+      }
+      c.enqueue(bytes.slice(off, off + piece));
+      off += piece;
+    },
+  });
   return {
-    mediaType: opts.mediaType ?? MT.ociLayer,
-    digest: opts.unknownDigest ? undefined : digest,
-    size: bytes.length,
-    stream: new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(v.stream),
+    mediaType: o.mediaType ?? MT.ociLayer,
+    digest: o.unknownDigest ? undefined : claim,
+    size: o.unknownDigest ? undefined : bytes.length,
+    stream: source.pipeThrough(v.stream),
     result: v.result,
+    ended: () => {
+      try {
+        v.result();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    cancelled: () => cancelled,
   };
 }
 

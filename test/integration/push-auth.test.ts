@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseDockerReference } from "../../src/core/reference.ts";
 import { openRegistrySink } from "../../src/transports/registry/index.ts";
 import type { ImageSink, RegistryOptions } from "../../src/transports/types.ts";
-import { blobInput } from "../harness/blob-input.ts";
+import { blobInput } from "../helpers/blob-input.ts";
 import { startRegistries, startRegistry, type RegistryMode, type RunningRegistry } from "../harness/registry.ts";
 import { skopeoCopy, skopeoInspectDigest } from "../harness/skopeo.ts";
 import { tinyImage, type TinyImage } from "../harness/tiny-image.ts";

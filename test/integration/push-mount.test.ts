@@ -6,7 +6,7 @@ import { parseDockerReference } from "../../src/core/reference.ts";
 import { openRegistrySink } from "../../src/transports/registry/index.ts";
 import type { ImageSink, RegistryOptions } from "../../src/transports/types.ts";
 import { loggedRequests } from "../harness/access-log.ts";
-import { blobInput } from "../harness/blob-input.ts";
+import { blobInput } from "../helpers/blob-input.ts";
 import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { skopeoInspectDigest } from "../harness/skopeo.ts";
 import { tinyImage, type TinyImage } from "../harness/tiny-image.ts";

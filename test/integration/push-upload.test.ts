@@ -8,7 +8,7 @@ import { ImgxError } from "../../src/core/errors.ts";
 import { parseDockerReference } from "../../src/core/reference.ts";
 import { openRegistrySink } from "../../src/transports/registry/index.ts";
 import type { ImageSink, RegistryOptions } from "../../src/transports/types.ts";
-import { blobInput } from "../harness/blob-input.ts";
+import { blobInput } from "../helpers/blob-input.ts";
 import { startCountingProxy, type CountingProxy, type FaultAction, type SeenRequest } from "../harness/counting-proxy.ts";
 import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { skopeoCopy, skopeoInspectDigest } from "../harness/skopeo.ts";
@@ -34,7 +34,7 @@ const sinkFor = (repo: string, opts: RegistryOptions = {}) => openRegistrySink(p
 
 /** What the pipeline does: HEAD each blob, upload the missing ones, then the manifest under its tag. */
 async function pushImage(sink: ImageSink, img: TinyImage, tag: string, known = true): Promise<void> {
-  for (const b of img.blobs) if (!(await sink.hasBlob(b))) await sink.putBlob(blobInput(b.bytes, { known, mediaType: b.mediaType }));
+  for (const b of img.blobs) if (!(await sink.hasBlob(b))) await sink.putBlob(blobInput(b.bytes, { unknownDigest: !known, mediaType: b.mediaType }));
   await sink.putManifest(img.manifest, img.manifest.bytes, [tag], true);
   await sink.commit();
 }
@@ -124,7 +124,7 @@ describe("registry sink uploads", () => {
     ] as const;
     for (const [i, c] of cases.entries()) {
       const sink = await sinkFor(`late/app${i}`, { uploadMode: c.uploadMode, chunkSize: 64 * 1024 });
-      const input = blobInput(img.layer.bytes, { known: c.known, endDelayMs: 300 });
+      const input = blobInput(img.layer.bytes, { unknownDigest: !c.known, endDelayMs: 300 });
       await sink.putBlob(input);
       expect(input.ended()).toBe(true);
       expect(input.result()).toEqual({ digest: img.layer.digest, size: img.layer.size });
@@ -133,7 +133,7 @@ describe("registry sink uploads", () => {
     // a lie found only at the (late) end is our DIGEST_MISMATCH, not the registry's complaint
     const sink = await sinkFor("late/lie");
     const lie = tinyImage({ seed: "late-other" }).layer.digest;
-    const err = await sink.putBlob(blobInput(img.layer.bytes, { lieDigest: lie, endDelayMs: 300 })).catch((e) => e);
+    const err = await sink.putBlob(blobInput(img.layer.bytes, { claim: lie, endDelayMs: 300 })).catch((e) => e);
     expect(err.code).toBe("DIGEST_MISMATCH");
     expect(await sink.hasBlob(img.layer)).toBe(false);
   }, 30_000);
@@ -150,7 +150,7 @@ describe("registry sink uploads", () => {
     try {
       for (const [i, c] of cases.entries()) {
         proxy.setFault(c.fault);
-        const input = blobInput(img.layer.bytes, { known: c.known, piece: 16 * 1024 });
+        const input = blobInput(img.layer.bytes, { unknownDigest: !c.known, piece: 16 * 1024 });
         const err = await (await sinkFor(`release/app${i}`, c.opts)).putBlob(input).catch((e) => e);
         expect([c.name, err instanceof ImgxError]).toEqual([c.name, true]);
         await Bun.sleep(20);
@@ -199,7 +199,7 @@ describe("registry sink uploads", () => {
       const sink = await sinkFor(`bad/${uploadMode}`, { uploadMode, chunkSize: 64 * 1024 });
       proxy.reset();
       const lie = tinyImage({ seed: "other" }).layer.digest;
-      const err = await sink.putBlob(blobInput(img.layer.bytes, { lieDigest: lie })).catch((e) => e);
+      const err = await sink.putBlob(blobInput(img.layer.bytes, { claim: lie })).catch((e) => e);
       expect(err).toBeInstanceOf(ImgxError);
       expect(err.code).toBe("DIGEST_MISMATCH");
       await sink.abort(err);

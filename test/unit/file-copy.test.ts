@@ -60,10 +60,10 @@ test("the pool runs more tasks than it has workers, at most its size at once, an
   // each task reports how many tasks were running beside it, counted in memory the workers share
   const pool = createWorkerPool<{ ms: number; active: Int32Array; die?: boolean }, number>(
     `self.onmessage = (e) => {
-      const { id, ms, active, die } = e.data;
+      const { ms, active, die } = e.data;
       if (die) throw new Error("boom");
       const atStart = Atomics.add(active, 0, 1) + 1;
-      setTimeout(() => { const atEnd = Atomics.load(active, 0); Atomics.sub(active, 0, 1); self.postMessage({ id, result: Math.max(atStart, atEnd) }); }, ms);
+      setTimeout(() => { const atEnd = Atomics.load(active, 0); Atomics.sub(active, 0, 1); self.postMessage({ result: Math.max(atStart, atEnd) }); }, ms);
     };`,
     2,
   );

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { parseDockerReference } from "../../src/core/reference.ts";
 import { openRegistrySink } from "../../src/transports/registry/index.ts";
 import type { RegistryOptions } from "../../src/transports/types.ts";
-import { blobInput } from "../harness/blob-input.ts";
+import { blobInput } from "../helpers/blob-input.ts";
 import { sha256 } from "../harness/tiny-image.ts";
 
 interface Seen {
@@ -93,7 +93,7 @@ describe("chunked upload details", () => {
 
   test("unknown size with --upload-mode chunked: buffered PATCHes, each with its Content-Length", async () => {
     const r = fakeRegistry({ refuseChunked: true });
-    await (await sink(r.host, { uploadMode: "chunked", chunkSize: 256 * 1024 })).putBlob(blobInput(bytes, { known: false }));
+    await (await sink(r.host, { uploadMode: "chunked", chunkSize: 256 * 1024 })).putBlob(blobInput(bytes, { unknownDigest: true }));
     const patches = r.seen.filter((s) => s.method === "PATCH");
     expect(patches.length).toBeGreaterThan(1);
     expect(patches.reduce((n, p) => n + p.bytes, 0)).toBe(bytes.length);
