@@ -1,5 +1,6 @@
 import type { Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
+import { checkHashed } from "../core/verify.ts";
 import type { BlobFile } from "../transports/types.ts";
 import { createWorkerPool, WorkerTaskError, type WorkerPool } from "./worker-pool.ts";
 
@@ -53,7 +54,7 @@ let pool: WorkerPool<{ path: string; offset: number; size: number; dest: string;
 
 /**
  * Copies a blob that lies as plain bytes in a local file into `dest`, verifying digest and size as
- * the verify stream does (the same errors), on a worker thread: one per core, shared by all blobs.
+ * the verify stream does (checkHashed), on a worker thread: one per core, shared by all blobs.
  */
 export async function copyFileVerified(
   file: BlobFile,
@@ -80,7 +81,6 @@ export async function copyFileVerified(
   } finally {
     dest.signal.removeEventListener("abort", raise);
   }
-  if (r.size !== expected.size) throw new ImgxError("SIZE_MISMATCH", `Cannot accept ${what}: expected ${expected.size} bytes, got ${r.size} (truncated?)`);
-  if (r.digest !== expected.digest) throw new ImgxError("DIGEST_MISMATCH", `Cannot accept ${what}: content has digest ${q(r.digest)}, expected ${q(expected.digest)}`);
+  checkHashed(r, expected, what);
   return r;
 }

@@ -1,5 +1,6 @@
 import { DigestCounter, type Digest } from "../core/digest.ts";
-import { ImgxError, q } from "../core/errors.ts";
+import { ImgxError } from "../core/errors.ts";
+import { checkHashed } from "../core/verify.ts";
 import type { Compression } from "../core/media-types.ts";
 import { parallelGzipStream } from "./gzip-blocks.ts";
 
@@ -26,12 +27,9 @@ export function verifyStream(
       controller.enqueue(chunk);
     },
     flush() {
-      const digest = h.digest();
-      if (expected.size !== undefined && h.size !== expected.size)
-        throw new ImgxError("SIZE_MISMATCH", `Cannot accept ${what}: expected ${expected.size} bytes, got ${h.size} (truncated?)`);
-      if (expected.digest !== undefined && digest !== expected.digest)
-        throw new ImgxError("DIGEST_MISMATCH", `Cannot accept ${what}: content has digest ${q(digest)}, expected ${q(expected.digest)}`);
-      final = { digest, size: h.size };
+      const got = { digest: h.digest(), size: h.size };
+      checkHashed(got, expected, what);
+      final = got;
     },
   });
   return {

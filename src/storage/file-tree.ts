@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, posix, relative, sep } from "node:path";
 import { ImgxError, q } from "../core/errors.ts";
+import type { BlobFile } from "../transports/types.ts";
 import { indexTar, resolveEntry, safeName, type TarEntry } from "./tar-index.ts";
 
 /** Read access to files of an image store, whether a directory or a tar archive. */
@@ -15,7 +16,7 @@ export interface FileTree {
   /** All regular-file paths (for format detection and diagnostics). */
   list(): string[];
   /** Where a regular file's bytes lie on disk: a file of the directory, or a range of the tar. */
-  locate(path: string): { path: string; offset: number; size: number } | undefined;
+  locate(path: string): BlobFile | undefined;
 }
 
 async function bounded(blob: Blob, max: number, label: string, path: string): Promise<Uint8Array> {
@@ -50,7 +51,7 @@ export class DirTree implements FileTree {
     if (!f) throw new ImgxError("NOT_FOUND", `Cannot read ${q(p)} in ${q(this.root)}: no such file`);
     return Bun.file(f).slice(offset).stream();
   }
-  locate(p: string): { path: string; offset: number; size: number } | undefined {
+  locate(p: string): BlobFile | undefined {
     const f = this.file(p);
     return f ? { path: f, offset: 0, size: statSync(f).size } : undefined;
   }
@@ -100,7 +101,7 @@ export class TarTree implements FileTree {
     if (!e) throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(p)} in ${q(this.path)}: no such entry`);
     return Bun.file(this.file).slice(e.offset + offset, e.offset + e.size).stream();
   }
-  locate(p: string): { path: string; offset: number; size: number } | undefined {
+  locate(p: string): BlobFile | undefined {
     const e = this.entry(p);
     return e && e.type === "file" ? { path: this.file, offset: e.offset, size: e.size } : undefined;
   }

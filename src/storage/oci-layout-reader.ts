@@ -5,7 +5,7 @@ import { parseManifestBytes, type Descriptor, type ImageIndex } from "../core/ma
 import { isIndexType, isManifestType } from "../core/media-types.ts";
 import { formatReference, parseDockerReference } from "../core/reference.ts";
 import { checkBytes } from "../core/verify.ts";
-import type { ManifestData, SourceImage } from "../transports/types.ts";
+import type { BlobFile, ManifestData, SourceImage } from "../transports/types.ts";
 import type { FileTree } from "./file-tree.ts";
 
 export const REF_NAME = "org.opencontainers.image.ref.name";
@@ -81,7 +81,7 @@ export class OciLayoutReader {
     return { descriptor: desc, bytes, parsed: parseManifestBytes(bytes, what, desc.mediaType) };
   }
 
-  blobFile(desc: Descriptor): { path: string; offset: number; size: number } | undefined {
+  blobFile(desc: Descriptor): BlobFile | undefined {
     const at = this.tree.locate(blobPath(desc.digest));
     return at?.size === desc.size ? at : undefined;
   }

@@ -116,12 +116,17 @@ export class OciLayoutSink implements ImageSink {
       await rm(temp, { force: true });
       this.checkNotAborted();
     }
-    const final = this.blobFile(blob.result().digest);
+    await this.publish(temp, blob.result().digest);
+    this.checkNotAborted();
+  }
+
+  /** Puts a verified temp file in place under its digest; the temp never outlives a failure. */
+  private async publish(temp: string, digest: Descriptor["digest"]): Promise<void> {
+    const final = this.blobFile(digest);
     await rename(temp, final).catch(async (e) => {
       await rm(temp, { force: true });
       throw ioError("write", final, e);
     });
-    this.checkNotAborted();
   }
 
   async fileTarget(desc: Descriptor): Promise<FileTarget | undefined> {
@@ -134,11 +139,7 @@ export class OciLayoutSink implements ImageSink {
       keep: async (digest) => {
         if (this.aborted) await rm(temp, { force: true });
         this.checkNotAborted();
-        const final = this.blobFile(digest);
-        await rename(temp, final).catch(async (e) => {
-          await rm(temp, { force: true });
-          throw ioError("write", final, e);
-        });
+        await this.publish(temp, digest);
       },
       discard: () => rm(temp, { force: true }),
     };
