@@ -4,6 +4,7 @@ import { closest } from "./argv.ts";
 import { registerCompletion } from "./commands/completion.ts";
 import { registerConvert } from "./commands/convert.ts";
 import { registerCopy } from "./commands/copy.ts";
+import { registerHousekeeping } from "./commands/housekeeping.ts";
 import { registerInspect } from "./commands/inspect.ts";
 import { registerPull } from "./commands/pull.ts";
 import { registerPush } from "./commands/push.ts";
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   registerCopy(ctx);
   registerInspect(ctx);
   registerRegistryCommands(ctx);
+  registerHousekeeping(ctx);
   registerCompletion(ctx);
   cli.help();
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1]!, "--help"] : ["--help"];

@@ -2,6 +2,7 @@ import type { Command } from "cac";
 import { ImgxError, q } from "../core/errors.ts";
 import type { Compression, Family } from "../core/media-types.ts";
 import { hostPlatform, parsePlatform, formatPlatform } from "../core/platform.ts";
+import type { TagFilter } from "../core/tag-filter.ts";
 import type { PlatformChoice } from "../copy/select.ts";
 import type { RegistryOptions } from "../transports/types.ts";
 import { rawOptionValues } from "./argv.ts";
@@ -39,6 +40,22 @@ export function addCopyFlags(c: Command): Command {
     .option("-t, --tag <name>", "Name for the result; repeatable")
     .option("-j, --concurrency <n>", "Blobs moved at once (default 6)")
     .option("--digestfile <file>", "Write the resulting manifest digest to this file");
+}
+
+/** Tag selection shared by `tags` and `sync` (see core/tag-filter.ts). */
+export function addTagFilterFlags(c: Command): Command {
+  return c
+    .option("--tags <regex>", "Only tags matching this regular expression (whole tag); repeatable")
+    .option("--exclude-tags <regex>", "Leave out tags matching this regular expression; repeatable")
+    .option("--semver <range>", "Only tags that are versions in this range, e.g. '>=1.2', '^2', '~1.4', '>=1.2 <2 || >=3' (\"v1.2\" and \"1.2\" count as 1.2.0)")
+    .option("--latest <n>", "Only the N highest versions left after the other filters (tags that are not versions are dropped)");
+}
+
+export function tagFilterFlags(argv: string[]): TagFilter {
+  const latest = oneString(argv, "latest");
+  const n = latest === undefined ? undefined : Number(latest);
+  if (latest !== undefined && (!Number.isInteger(n) || n! < 1)) throw new ImgxError("USAGE", `Cannot use --latest ${q(latest)}: expected a whole number of tags, at least 1`);
+  return { regex: strings(argv, "tags"), exclude: strings(argv, "exclude-tags"), semver: oneString(argv, "semver"), latest: n };
 }
 
 /** The raw string values of an option (never number-coerced), from --x v, --x=v, or their aliases. */

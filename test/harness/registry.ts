@@ -69,6 +69,10 @@ export interface RegistryOptions {
   tokenPolicy?: TokenPolicy;
   /** Serve HTTPS in open or basic mode too (mode "tls" is open + TLS); `caFile` is then set. */
   tls?: boolean;
+  /** storage.delete.enabled (default true); false makes distribution refuse deletes with 405 UNSUPPORTED. */
+  deleteEnabled?: boolean;
+  /** catalog.maxentries: the most repositories one /v2/_catalog page may hold (distribution's default 1000). */
+  catalogMaxEntries?: number;
 }
 
 export async function startRegistry(mode: RegistryMode, opts: RegistryOptions = {}): Promise<RunningRegistry> {
@@ -122,10 +126,10 @@ storage:
   filesystem:
     rootdirectory: ${storageDir}
   delete:
-    enabled: true
+    enabled: ${opts.deleteEnabled ?? true}
   redirect:
     disable: true
-http:
+${opts.catalogMaxEntries ? `catalog:\n  maxentries: ${opts.catalogMaxEntries}\n` : ""}http:
   addr: ${host}
   secret: imgx-test-secret
 ${tls}${auth}`;

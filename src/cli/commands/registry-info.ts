@@ -2,16 +2,19 @@ import { ImgxError } from "../../core/errors.ts";
 import { parseDockerReference, parseRepository, formatReference } from "../../core/reference.ts";
 import { listTags, login, logout, resolveDigest } from "../../transports/registry/index.ts";
 import type { CliContext } from "../context.ts";
-import { addOutputFlags, addRegistryFlags, registryOptions, type Flags } from "../options.ts";
+import { compileTagFilter } from "../../core/tag-filter.ts";
+import { addOutputFlags, addRegistryFlags, addTagFilterFlags, registryOptions, tagFilterFlags, type Flags } from "../options.ts";
 
 /** Commands that talk to a registry without copying: tags, digest, login, logout. */
 export function registerRegistryCommands(ctx: CliContext): void {
-  addOutputFlags(addRegistryFlags(ctx.cli.command("tags <repo>", "List a repository's tags (follows pagination)")))
+  addOutputFlags(addRegistryFlags(addTagFilterFlags(ctx.cli.command("tags <repo>", "List a repository's tags (follows pagination)"))))
     .example("imgx tags localhost:5000/team/app")
+    .example("imgx tags --semver '>=1.2 <2' --latest 3 registry.example.com/team/app")
     .example("imgx tags --json registry.example.com/team/app | jq -r '.tags[]'")
     .action(async (repo: string, flags: Flags) => {
       const ref = parseRepository(repo.replace(/^docker:\/\//, ""));
-      const tags = await listTags(ref, await registryOptions(ctx.argv, flags, ctx.debug));
+      const filter = compileTagFilter(tagFilterFlags(ctx.argv));
+      const tags = filter(await listTags(ref, await registryOptions(ctx.argv, flags, ctx.debug)));
       if (flags.json) process.stdout.write(`${JSON.stringify({ repository: formatReference(ref), tags })}\n`);
       else process.stdout.write(tags.map((t) => `${t}\n`).join(""));
     });
