@@ -6,4 +6,6 @@ export interface CliContext {
   argv: string[];
   /** Debug trace sink when --debug is set (secrets are redacted by the registry layer). */
   debug?: (line: string) => void;
+  /** The password read by --password-stdin (stdin can be read only once per process). */
+  stdinPassword?: string;
 }

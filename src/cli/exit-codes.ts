@@ -10,6 +10,7 @@ export const EXIT = {
   network: 5,
   integrity: 6,
   localIo: 7,
+  interrupted: 130,
 } as const;
 
 const BY_CODE: Record<ErrorCode, number> = {

@@ -6,6 +6,7 @@ import type { TagFilter } from "../core/tag-filter.ts";
 import type { PlatformChoice } from "../copy/select.ts";
 import type { RegistryOptions } from "../transports/types.ts";
 import { rawOptionValues } from "./argv.ts";
+import type { CliContext } from "./context.ts";
 
 export type Flags = Record<string, unknown>;
 
@@ -107,10 +108,8 @@ export function sizeFlag(argv: string[], name: string): number | undefined {
   return Number(m[1]) * mult;
 }
 
-let stdinPassword: string | undefined;
-
 /** Builds registry options from flags; `prefix` picks --src-creds / --dest-creds over the shared ones. */
-export async function registryOptions(argv: string[], flags: Flags, debug?: (l: string) => void, prefix = ""): Promise<RegistryOptions> {
+export async function registryOptions(ctx: CliContext, argv: string[], flags: Flags, prefix = ""): Promise<RegistryOptions> {
   const o: RegistryOptions = {};
   const tv = oneString(argv, "tls-verify");
   if (flags.insecure || tv === "false") o.tlsVerify = false;
@@ -129,14 +128,15 @@ export async function registryOptions(argv: string[], flags: Flags, debug?: (l: 
   const pw = oneString(argv, "password");
   if (pw) o.password = pw;
   if (flags.passwordStdin) {
-    stdinPassword ??= (await Bun.stdin.text()).replace(/\r?\n$/, "");
-    o.password = stdinPassword;
+    // stdin can be read once: both sides of a copy get the same password
+    ctx.stdinPassword ??= (await Bun.stdin.text()).replace(/\r?\n$/, "");
+    o.password = ctx.stdinPassword;
   }
   if (o.password !== undefined && !o.username) throw new ImgxError("USAGE", "Cannot use a password without --username");
   o.registryToken = oneString(argv, "registry-token");
   o.retries = intFlag(argv, "retries");
   const t = intFlag(argv, "timeout");
   if (t !== undefined) o.timeoutMs = t * 1000;
-  o.debug = debug;
+  o.debug = ctx.debug;
   return o;
 }

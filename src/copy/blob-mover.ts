@@ -1,10 +1,12 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
+import { Attempts } from "../core/attempts.ts";
 import type { Digest } from "../core/digest.ts";
-import { ImgxError, isImgxError, q } from "../core/errors.ts";
+import { ImgxError, isImgxError, isIntegrityError, q } from "../core/errors.ts";
 import type { Descriptor } from "../core/manifest.ts";
 import type { Compression } from "../core/media-types.ts";
+import { SPOOL_PREFIX } from "../storage/archive-file.ts";
 import type { BlobInput, ImageSink, ImageSource } from "../transports/types.ts";
 import type { BlobInfoCache } from "./blob-info-cache.ts";
 import type { BlobState, EventSink } from "./events.ts";
@@ -30,19 +32,20 @@ export interface MovedBlob {
  */
 export async function moveBlob(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }, retries = 3, cache?: BlobInfoCache): Promise<MovedBlob> {
   let integrityRetries = 1;
-  let networkRetries = retries;
+  // one budget for every send of this blob's GET: the registry client's retries draw on it too
+  const attempts = new Attempts(retries);
   for (;;) {
     try {
-      const moved = await moveOnce(source, sink, plan, emit, mountFrom, cache);
+      const moved = await moveOnce(source, sink, plan, emit, mountFrom, cache, attempts);
       const rc = plan.recompress;
       if (cache && rc?.diffId && rc.to !== "none" && moved.state === "copied") cache.set(rc.diffId, rc.to, { digest: moved.desc.digest, size: moved.desc.size });
       return moved;
     } catch (e) {
-      const integrity = isImgxError(e, "DIGEST_MISMATCH") || isImgxError(e, "SIZE_MISMATCH");
+      const integrity = isIntegrityError(e);
       const network = isImgxError(e, "NETWORK") || (!isImgxError(e) && isConnectionError(e));
       if (integrity && integrityRetries-- > 0) continue;
-      if (network && networkRetries-- > 0) {
-        await Bun.sleep(200 * (retries - networkRetries));
+      if (network && attempts.retry()) {
+        await Bun.sleep(200 * attempts.retried);
         continue;
       }
       if (network && !isImgxError(e))
@@ -61,7 +64,7 @@ function isConnectionError(e: unknown): boolean {
  * Moves one blob from source to sink in a single pass: read → verify (hash) → optional
  * decompress/verify diff_id/compress/hash → sink. Skips blobs the sink has, mounts when it can.
  */
-async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom?: { registry: string; repository: string }, cache?: BlobInfoCache): Promise<MovedBlob> {
+async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, emit: EventSink, mountFrom: { registry: string; repository: string } | undefined, cache: BlobInfoCache | undefined, attempts: Attempts): Promise<MovedBlob> {
   const started = performance.now();
   const { src } = plan;
   const knownOut: Descriptor | undefined = !plan.recompress
@@ -105,10 +108,10 @@ async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, em
       return done({ ...src, mediaType: plan.mediaType }, "copied");
     }
   }
-  const resumed = plan.recompress ? undefined : await resumeFrom(source, sink, src);
+  const resumed = plan.recompress ? undefined : await resumeFrom(source, sink, src, attempts);
   if (resumed) onBytes(resumed.offset);
   const v = verifyStream(src, what, onBytes, resumed?.hashed);
-  let stream = (resumed?.stream ?? (await source.blob(src))).pipeThrough(v.stream);
+  let stream = (resumed?.stream ?? (await source.blob(src, 0, { attempts }))).pipeThrough(v.stream);
   let result = v.result;
   if (plan.recompress) {
     const { from, to, diffId } = plan.recompress;
@@ -156,11 +159,11 @@ async function moveOnce(source: ImageSource, sink: ImageSink, plan: BlobPlan, em
  * Continues an interrupted download: the sink's partial bytes (re-hashed by the sink) plus a ranged
  * read of the rest. A source that can't serve ranges makes it start over.
  */
-async function resumeFrom(source: ImageSource, sink: ImageSink, src: Descriptor) {
+async function resumeFrom(source: ImageSource, sink: ImageSink, src: Descriptor, attempts: Attempts) {
   const partial = await sink.partialBlob?.(src);
   if (!partial || partial.offset <= 0 || partial.offset >= src.size) return undefined;
   try {
-    return { ...partial, stream: await source.blob(src, partial.offset) };
+    return { ...partial, stream: await source.blob(src, partial.offset, { attempts }) };
   } catch (e) {
     if (isImgxError(e, "UNSUPPORTED")) return undefined;
     throw e;
@@ -169,7 +172,7 @@ async function resumeFrom(source: ImageSource, sink: ImageSink, src: Descriptor)
 
 /** Writes a stream of unknown size to a temp file (hashing on the way) so a tar sink can get its size first. */
 async function spool(input: BlobInput): Promise<{ input: BlobInput; cleanup: () => Promise<void> }> {
-  const path = join(tmpdir(), `imgx-spool-${process.pid}-${crypto.randomUUID()}`);
+  const path = join(tmpdir(), `${SPOOL_PREFIX}${process.pid}-${crypto.randomUUID()}`);
   const cleanup = () => rm(path, { force: true });
   try {
     const w = Bun.file(path).writer();

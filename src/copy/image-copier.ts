@@ -8,7 +8,7 @@ import type { BlobInfoCache } from "./blob-info-cache.ts";
 import { moveBlob, type BlobPlan, type MovedBlob } from "./blob-mover.ts";
 import { convertConfigType, convertLayerType } from "./convert-types.ts";
 import type { EventSink } from "./events.ts";
-import { Limiter, SingleFlight } from "./limit.ts";
+import { Limiter, SingleFlight } from "../core/limit.ts";
 import { readConfig } from "./config.ts";
 
 export interface CopyContext {

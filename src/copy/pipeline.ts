@@ -5,7 +5,7 @@ import type { ImageSink, ImageSource } from "../transports/types.ts";
 import type { BlobState, CopyEvent, EventSink } from "./events.ts";
 import type { BlobInfoCache } from "./blob-info-cache.ts";
 import { copyTop } from "./index-copier.ts";
-import { Limiter, SingleFlight } from "./limit.ts";
+import { Limiter, SingleFlight } from "../core/limit.ts";
 import type { MovedBlob } from "./blob-mover.ts";
 import type { PlatformChoice } from "./select.ts";
 
@@ -27,6 +27,8 @@ export interface CopyOptions {
   blobInfoCache?: BlobInfoCache;
   /** Attempts for a blob whose connection broke mid-transfer. */
   retries?: number;
+  /** Stops the copy: the sink is aborted (leaving nothing half-written) and the copy rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 export interface CopyResult {
@@ -69,7 +71,11 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     cache: opts.blobInfoCache,
     retries: opts.retries,
   };
+  const signal = opts.signal;
+  const onAbort = () => void sink.abort(signal!.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    signal?.throwIfAborted();
     const images = await source.images();
     if (images.length === 0) throw new ImgxError("NOT_FOUND", `Cannot copy from ${source.label}: it holds no images`);
     if (images.length > 1 && (!sink.caps.multiImage || opts.names?.length)) {
@@ -87,7 +93,10 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
   } catch (e) {
     await opts.blobInfoCache?.save();
     await sink.abort(e).catch(() => {});
-    throw e;
+    // what broke after an abort is a consequence of it; the reason is what the caller needs
+    throw signal?.aborted ? signal.reason : e;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
   }
   result.seconds = (performance.now() - started) / 1000;
   emit({ type: "summary", images: result.images, bytes: result.bytes, blobs: result.blobs, seconds: result.seconds });

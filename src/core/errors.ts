@@ -40,3 +40,13 @@ export function isImgxError(e: unknown, code?: ErrorCode): e is ImgxError {
 export function q(v: unknown): string {
   return JSON.stringify(String(v));
 }
+
+/**
+ * The one answer to "are the bytes themselves wrong?": such a failure is never retried as a network
+ * fault, voids resumable partial data, and exits with the integrity status.
+ */
+export function isIntegrityError(e: unknown): e is ImgxError {
+  return e instanceof ImgxError && INTEGRITY.has(e.code);
+}
+
+const INTEGRITY = new Set<ErrorCode>(["DIGEST_MISMATCH", "SIZE_MISMATCH", "BAD_ARCHIVE", "BAD_MANIFEST"]);

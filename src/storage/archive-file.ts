@@ -23,10 +23,8 @@ export function fileCompression(path: string): Compression {
   }
 }
 
-const spools = new Set<string>();
-process.on("exit", () => {
-  for (const d of spools) rmSync(d, { recursive: true, force: true });
-});
+/** Spool dirs carry the pid, so the CLI can sweep its own after an abrupt exit (see cli/temp-sweep.ts). */
+export const SPOOL_PREFIX = "imgx-spool-";
 
 /**
  * Opens a tar archive for indexed reads. A compressed archive can't be read by offset, so it is
@@ -44,11 +42,9 @@ export async function openArchive(path: string): Promise<OpenArchive> {
     if (c === "none") return { tree: new TarTree(path), close: async () => {} };
     input = Bun.file(path).stream();
   }
-  const dir = mkdtempSync(join(tmpdir(), "imgx-spool-"));
-  spools.add(dir);
+  const dir = mkdtempSync(join(tmpdir(), `${SPOOL_PREFIX}${process.pid}-`));
   const drop = async () => {
     rmSync(dir, { recursive: true, force: true });
-    spools.delete(dir);
   };
   const file = join(dir, "archive.tar");
   try {

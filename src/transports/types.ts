@@ -1,6 +1,10 @@
+import type { Attempts } from "../core/attempts.ts";
 import type { Digest, DigestCounter } from "../core/digest.ts";
 import type { Compression, Family } from "../core/media-types.ts";
 import type { Descriptor, Parsed } from "../core/manifest.ts";
+import type { RegistryOptions } from "./registry/options.ts";
+import type { RegistryClients } from "./registry/clients.ts";
+export type { RegistryOptions };
 
 /** A top-level image (manifest or index) a source offers, with the names it carries there. */
 export interface SourceImage {
@@ -27,7 +31,7 @@ export interface ImageSource {
    * A blob's bytes from `offset` on. Not verified here: the copy pipeline's verify stream is the
    * only hasher. Throws BLOB_UNKNOWN (naming the blob) when the source lacks it.
    */
-  blob(desc: Descriptor, offset?: number): Promise<ReadableStream<Uint8Array>>;
+  blob(desc: Descriptor, offset?: number, read?: BlobRead): Promise<ReadableStream<Uint8Array>>;
   /**
    * Local sources: where the blob lies as plain bytes in a file (a layout's blob file, an entry of
    * an uncompressed tar), so a file sink can copy it off the main thread. Undefined when it does
@@ -52,6 +56,13 @@ export interface SinkCaps {
   layerCompression?: Compression;
   /** Several top-level images in one destination (OCI layout, docker-archive with several tags). */
   multiImage: boolean;
+}
+
+/** How a blob read may be repeated and stopped (registry sources; local ones ignore it). */
+export interface BlobRead {
+  /** The send budget shared with the caller, who may repeat the read after a body cut mid-way. */
+  attempts?: Attempts;
+  signal?: AbortSignal;
 }
 
 /** A byte range of a local file. */
@@ -134,19 +145,6 @@ export interface TransportOptions {
    */
   existing?: "error" | "update";
   registry?: RegistryOptions;
-}
-
-export interface RegistryOptions {
-  tlsVerify?: boolean;
-  plainHttp?: boolean;
-  caFile?: string;
-  username?: string;
-  password?: string;
-  registryToken?: string;
-  debug?: (line: string) => void;
-  retries?: number;
-  timeoutMs?: number;
-  chunkSize?: number;
-  uploadMode?: "auto" | "monolithic" | "stream" | "chunked";
-  concurrency?: number;
+  /** Registry clients to share (one per registry per process); a private one is made when absent. */
+  clients?: RegistryClients;
 }

@@ -19,6 +19,6 @@ export function registerConvert(ctx: CliContext): void {
       const d = parseTransportRef(dst, { forWrite: true });
       if (s.kind === "docker" || d.kind === "docker")
         throw new ImgxError("USAGE", `Cannot convert ${q(s.kind === "docker" ? src : dst)}: convert works on local files; use imgx pull, push or copy for registries`);
-      await runTransfer({ src: s, dst: d, existing: flags.force ? "update" : "error" }, ctx.argv, flags, ctx.debug);
+      await runTransfer({ src: s, dst: d, existing: flags.force ? "update" : "error" }, ctx, flags);
     });
 }

@@ -19,6 +19,6 @@ export function registerCopy(ctx: CliContext): void {
     .action(async (src: string, dst: string, flags: Flags) => {
       const s = parseTransportRef(src);
       const d = parseTransportRef(dst, { forWrite: true });
-      await runTransfer({ src: s, dst: d, existing: d.kind === "oci" || flags.force ? "update" : "error" }, ctx.argv, flags, ctx.debug);
+      await runTransfer({ src: s, dst: d, existing: d.kind === "oci" || flags.force ? "update" : "error" }, ctx, flags);
     });
 }

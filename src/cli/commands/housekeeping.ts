@@ -26,7 +26,7 @@ export function registerHousekeeping(ctx: CliContext): void {
     .example("imgx catalog --json --repo 'team/.*' registry.example.com | jq -r '.repositories[]'")
     .action(async (registry: string, flags: Flags) => {
       const host = registryArg(registry);
-      const client = new RegistryClient(host, await registryOptions(ctx.argv, flags, ctx.debug));
+      const client = new RegistryClient(host, await registryOptions(ctx, ctx.argv, flags));
       const pick = compileTagFilter({ regex: strings(ctx.argv, "repo") });
       const repos = pick(await listCatalog(client, { pageSize: intFlag(ctx.argv, "page-size") || 1000 }));
       if (flags.json) process.stdout.write(`${JSON.stringify({ registry: host, repositories: repos })}\n`);
@@ -42,7 +42,7 @@ export function registerHousekeeping(ctx: CliContext): void {
       // "delete repo" must never mean "delete repo:latest" by accident
       if (!ref.tag && !ref.digest) throw new ImgxError("USAGE", `Cannot delete ${JSON.stringify(raw)}: name a tag (repo:tag) or a digest (repo@sha256:…)`);
       if (ref.tag && ref.digest) throw new ImgxError("USAGE", `Cannot delete ${JSON.stringify(raw)}: give a tag or a digest, not both`);
-      const client = new RegistryClient(ref.registry, await registryOptions(ctx.argv, flags, ctx.debug));
+      const client = new RegistryClient(ref.registry, await registryOptions(ctx, ctx.argv, flags));
       const out = await deleteReference(client, ref);
       const subject = `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
       if (flags.json) process.stdout.write(`${JSON.stringify({ deleted: subject, how: out.how })}\n`);

@@ -1,6 +1,5 @@
-import { describeSource, type ImageDescription } from "../../copy/describe.ts";
-import { openSource } from "../../transports/open.ts";
-import { parseTransportRef } from "../../transports/parse.ts";
+import { inspect } from "../../app/inspect.ts";
+import type { ImageDescription } from "../../copy/describe.ts";
 import type { CliContext } from "../context.ts";
 import { humanBytes, shortDigest } from "../format.ts";
 import { addOutputFlags, addRegistryFlags, platformChoice, registryOptions, type Flags } from "../options.ts";
@@ -17,27 +16,21 @@ export function registerInspect(ctx: CliContext): void {
     .example("imgx inspect --platform linux/arm64 docker://localhost:5000/app:1.2")
     .example("imgx inspect --raw oci:app-oci:1.2 | jq .")
     .action(async (src: string, flags: Flags) => {
-      const t = parseTransportRef(src);
-      const source = await openSource(t, { registry: await registryOptions(ctx.argv, flags, ctx.debug) });
-      try {
-        const explicitPlatform = ctx.argv.some((a) => a === "--platform" || a.startsWith("--platform="));
-        const images = await describeSource(source, platformChoice(ctx.argv, flags));
-        if (flags.raw || flags.config) {
-          for (const d of images) {
-            const bytes = flags.config ? d.raw.config : explicitPlatform && d.raw.manifest ? d.raw.manifest : d.raw.top;
-            if (bytes) process.stdout.write(bytes);
-          }
-          return;
+      const explicitPlatform = ctx.argv.some((a) => a === "--platform" || a.startsWith("--platform="));
+      const images = await inspect({ src, platforms: platformChoice(ctx.argv, flags), registry: await registryOptions(ctx, ctx.argv, flags) });
+      if (flags.raw || flags.config) {
+        for (const d of images) {
+          const bytes = flags.config ? d.raw.config : explicitPlatform && d.raw.manifest ? d.raw.manifest : d.raw.top;
+          if (bytes) process.stdout.write(bytes);
         }
-        if (flags.json) {
-          const out = images.map(({ raw, ...rest }) => ({ ...rest, manifestJson: JSON.parse(new TextDecoder().decode(raw.top)) }));
-          process.stdout.write(`${JSON.stringify(out.length === 1 ? out[0] : out, null, 2)}\n`);
-          return;
-        }
-        process.stdout.write(images.map(renderText).join("\n"));
-      } finally {
-        await source.close();
+        return;
       }
+      if (flags.json) {
+        const out = images.map(({ raw, ...rest }) => ({ ...rest, manifestJson: JSON.parse(new TextDecoder().decode(raw.top)) }));
+        process.stdout.write(`${JSON.stringify(out.length === 1 ? out[0] : out, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(images.map(renderText).join("\n"));
     });
 }
 

@@ -22,8 +22,8 @@ export function registerPull(ctx: CliContext): void {
       const target = dest ?? defaultDest(ref);
       const dst = parseTransportRef(target, { forWrite: true, defaultLocal: fmt as LocalKind | undefined });
       if (dst.kind === "docker") throw new ImgxError("USAGE", `Cannot pull into ${q(target)}: that is a registry; use imgx copy`);
-      const argv = ctx.argv.filter((a, i) => !(a === "--format" || a.startsWith("--format=") || ctx.argv[i - 1] === "--format"));
-      await runTransfer({ src, dst, existing: "update" }, argv, flags, ctx.debug);
+      // pull's --format names the output container, not a manifest family
+      await runTransfer({ src, dst, existing: "update", formatIsContainer: true }, ctx, flags);
     });
 }
 

@@ -20,6 +20,6 @@ export function registerPush(ctx: CliContext): void {
       const s = parseTransportRef(src);
       if (s.kind === "docker") throw new ImgxError("USAGE", `Cannot push from ${q(src)}: it is a registry reference; use imgx copy`);
       const d = parseTransportRef(ref.startsWith("docker://") ? ref : `docker://${ref}`);
-      await runTransfer({ src: s, dst: d, existing: "update", compressUncompressed: "gzip" }, ctx.argv, flags, ctx.debug);
+      await runTransfer({ src: s, dst: d, existing: "update", compressUncompressed: "gzip" }, ctx, flags);
     });
 }

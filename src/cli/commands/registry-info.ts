@@ -1,8 +1,5 @@
-import { ImgxError } from "../../core/errors.ts";
-import { parseDockerReference, parseRepository, formatReference } from "../../core/reference.ts";
-import { listTags, login, logout, resolveDigest } from "../../transports/registry/index.ts";
+import { digest, login, logout, tags } from "../../app/registry-info.ts";
 import type { CliContext } from "../context.ts";
-import { compileTagFilter } from "../../core/tag-filter.ts";
 import { addOutputFlags, addRegistryFlags, addTagFilterFlags, registryOptions, tagFilterFlags, type Flags } from "../options.ts";
 
 /** Commands that talk to a registry without copying: tags, digest, login, logout. */
@@ -12,30 +9,25 @@ export function registerRegistryCommands(ctx: CliContext): void {
     .example("imgx tags --semver '>=1.2 <2' --latest 3 registry.example.com/team/app")
     .example("imgx tags --json registry.example.com/team/app | jq -r '.tags[]'")
     .action(async (repo: string, flags: Flags) => {
-      const ref = parseRepository(repo.replace(/^docker:\/\//, ""));
-      const filter = compileTagFilter(tagFilterFlags(ctx.argv));
-      const tags = filter(await listTags(ref, await registryOptions(ctx.argv, flags, ctx.debug)));
-      if (flags.json) process.stdout.write(`${JSON.stringify({ repository: formatReference(ref), tags })}\n`);
-      else process.stdout.write(tags.map((t) => `${t}\n`).join(""));
+      const r = await tags(repo, await registryOptions(ctx, ctx.argv, flags), {}, tagFilterFlags(ctx.argv));
+      if (flags.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(r.tags.map((t) => `${t}\n`).join(""));
     });
 
   addOutputFlags(addRegistryFlags(ctx.cli.command("digest <ref>", "Print the manifest digest a reference resolves to")))
     .example("imgx digest localhost:5000/team/app:1.2")
     .example("imgx digest --json alpine:3.20")
     .action(async (r: string, flags: Flags) => {
-      const ref = parseDockerReference(r.replace(/^docker:\/\//, ""));
-      const digest = await resolveDigest(ref, await registryOptions(ctx.argv, flags, ctx.debug));
-      if (flags.json) process.stdout.write(`${JSON.stringify({ reference: formatReference(ref), digest })}\n`);
-      else process.stdout.write(`${digest}\n`);
+      const d = await digest(r, await registryOptions(ctx, ctx.argv, flags));
+      if (flags.json) process.stdout.write(`${JSON.stringify(d)}\n`);
+      else process.stdout.write(`${d.digest}\n`);
     });
 
   addOutputFlags(addRegistryFlags(ctx.cli.command("login <registry>", "Verify credentials and store them in Docker's config.json (DOCKER_CONFIG honoured)")))
     .example("imgx login -u me --password-stdin registry.example.com < token.txt")
     .example("imgx login --creds ci:secret localhost:5000 --tls-verify=false")
     .action(async (registry: string, flags: Flags) => {
-      const opts = await registryOptions(ctx.argv, flags, ctx.debug);
-      if (!opts.username || opts.password === undefined) throw new ImgxError("USAGE", "Cannot log in: pass --username and --password-stdin (or --creds user:password)");
-      await login(registry, opts.username, opts.password, opts);
+      await login(registry, await registryOptions(ctx, ctx.argv, flags));
       if (!flags.quiet) process.stderr.write(`Login succeeded for ${registry}\n`);
     });
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DigestCounter, digestHex } from "../../core/digest.ts";
-import { ImgxError, isImgxError, q } from "../../core/errors.ts";
+import { ImgxError, isIntegrityError, q } from "../../core/errors.ts";
 import type { Descriptor } from "../../core/manifest.ts";
 import { ioError, tempSibling, writeFileAtomic } from "../../storage/atomic.ts";
 import { DirTree } from "../../storage/file-tree.ts";
@@ -106,8 +106,7 @@ export class OciLayoutSink implements ImageSink {
     } catch (e) {
       await fh.close().catch(() => {});
       // Bytes that failed verification are never kept; a broken connection leaves a resumable partial.
-      const integrity = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "BAD_ARCHIVE", "BAD_MANIFEST"].some((c) => isImgxError(e, c as never));
-      const keep = this.inPlace && blob.digest && !integrity;
+      const keep = this.inPlace && blob.digest && !isIntegrityError(e);
       if (!keep) await rm(temp, { force: true });
       throw e;
     }
@@ -182,7 +181,7 @@ export class OciLayoutSink implements ImageSink {
     } catch {}
     this.unlock();
     // A directory this run created goes away when nothing in it is worth resuming, or the data was bad.
-    const integrity = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "BAD_ARCHIVE", "BAD_MANIFEST"].some((c) => isImgxError(cause, c as never));
+    const integrity = isIntegrityError(cause);
     try {
       if (this.createdDir && !existsSync(join(this.root, "index.json")) && (integrity || list().length === 0)) rmSync(this.root, { recursive: true, force: true });
     } catch {}

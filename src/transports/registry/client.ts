@@ -1,14 +1,16 @@
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import pkg from "../../../package.json" with { type: "json" };
+import { Attempts } from "../../core/attempts.ts";
 import { ImgxError, q } from "../../core/errors.ts";
+import { Permits } from "../../core/limit.ts";
 import { registryHost } from "../../core/reference.ts";
-import type { RegistryOptions } from "../types.ts";
+import type { RegistryOptions } from "./options.ts";
 import { Authenticator, isLoopbackHost } from "./auth.ts";
 import { parseWwwAuthenticate } from "./challenge.ts";
 import { lookupCredentials } from "./credentials.ts";
+import { send, type HttpConfig } from "./http.ts";
 import { redactHeaders, redactUrl } from "./redact.ts";
-import { watchedBody, withIdleTimeout } from "./timeout.ts";
+import { DEADLINE_TIMEOUTS, NO_RETRY, RETRY_STATUS, retryDelay } from "./retry.ts";
 export { registryError } from "./errors.ts";
 
 export interface RequestInit2 {
@@ -20,15 +22,11 @@ export interface RequestInit2 {
   extraScopes?: string[];
   idempotent?: boolean;
   signal?: AbortSignal;
+  /** The send budget of the logical request this belongs to (shared with a caller that repeats it). */
+  attempts?: Attempts;
 }
 
-const USER_AGENT = `imgx/${pkg.version}`;
-const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|UNABLE_TO_GET_ISSUER|HOSTNAME_MISMATCH/i;
-/** Name resolution failures don't heal in a second: retrying them only delays the error. */
-const NO_RETRY = /ENOTFOUND|DNS|getaddrinfo/i;
-/** Retries of one request stop after this many timeouts' worth of time, whatever `retries` says. */
-const DEADLINE_TIMEOUTS = 10;
 
 /** Loopback registries ("localhost:5000", "127.0.0.1", "[::1]:5000", "::1") may fall back to plain HTTP. */
 export function isLoopback(host: string): boolean {
@@ -39,17 +37,18 @@ export function isLoopback(host: string): boolean {
 
 /**
  * One HTTP layer per registry: scheme choice (HTTPS, loopback falls back to HTTP only when the
- * server does not speak TLS), auth, retries of idempotent requests, redirects that never carry
- * Authorization to another host, idle timeouts, and a redacted trace.
+ * server does not speak TLS), auth with one token cache, its own keep-alive pool and connection
+ * budget, one retry policy for idempotent requests, redirects that never carry Authorization to
+ * another host, idle timeouts, a redacted trace and a per-request observer.
  */
 export class RegistryClient {
   readonly registry: string;
   private readonly host: string;
   private base?: Promise<URL>;
   private auth?: Authenticator;
-  private readonly tls: Record<string, unknown> | undefined;
   private readonly retries: number;
   private readonly timeoutMs: number;
+  private readonly http: HttpConfig;
 
   constructor(registry: string, private readonly opts: RegistryOptions) {
     this.registry = registry;
@@ -66,44 +65,21 @@ export class RegistryClient {
         throw new ImgxError("USAGE", `Cannot read --ca-file ${q(opts.caFile)}: ${(e as Error).message}`);
       }
     }
-    this.tls = Object.keys(tls).length ? tls : undefined;
+    const session = new Bun.FetchSession({ tls: Object.keys(tls).length ? tls : undefined, keepAlive: { maxIdleSockets: Math.max(8, opts.maxConnections ?? 64) } });
+    this.http = { host: this.host, timeoutMs: this.timeoutMs, session, observer: opts.observer, permits: opts.maxConnections ? new Permits(opts.maxConnections) : undefined };
   }
 
   private trace(l: string): void {
     this.opts.debug?.(l);
   }
 
-  /**
-   * Raw fetch with TLS options and timeouts; never follows redirects itself. The timeout is an idle
-   * timer, not a deadline: it restarts with every request-body chunk sent and every response chunk
-   * read, so a 32 MiB PATCH fed by a slow source is not cut off while bytes still move. The wait for
-   * response headers starts once the body is sent.
-   */
-  raw = async (url: string, init: RequestInit): Promise<Response> => {
-    const ctl = new AbortController();
-    const outer = init.signal;
-    if (outer?.aborted) throw outer.reason;
-    outer?.addEventListener("abort", () => ctl.abort(outer.reason), { once: true });
-    const secs = this.timeoutMs / 1000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (why: string) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => ctl.abort(new Error(why)), this.timeoutMs);
-    };
-    arm(`no response within ${secs}s`);
-    try {
-      const headers: Record<string, string> = { "user-agent": USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
-      const body = watchedBody(init.body, headers, {
-        sent: () => arm(`request body stalled for ${secs}s (the server stopped reading)`),
-        waiting: () => clearTimeout(timer),
-        end: () => arm(`no response within ${secs}s`),
-      });
-      const res = await fetch(url, { ...init, headers, body, signal: ctl.signal, redirect: "manual", tls: this.tls, decompress: false, keepalive: true, duplex: body instanceof ReadableStream ? "half" : undefined } as RequestInit);
-      return withIdleTimeout(res, this.timeoutMs, ctl, this.host);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  /** One send, no auth, no retry, no redirect (the token fetch and tests use it). */
+  raw = (url: string, init: RequestInit): Promise<Response> => send(this.http, url, init);
+
+  /** Closes the idle connections of this client's pool. */
+  close(): void {
+    this.http.session.close();
+  }
 
   private netError(e: unknown, url: string): ImgxError {
     const err = e as Error & { code?: string };
@@ -123,40 +99,66 @@ export class RegistryClient {
     return this.base;
   }
 
+  private newAttempts(): Attempts {
+    return new Attempts(this.retries, DEADLINE_TIMEOUTS * this.timeoutMs);
+  }
+
+  /**
+   * The one retry loop: sends until a response that is not a retryable status, or an error that is
+   * not a retryable connection failure, or until `attempts` is spent. `fallback` marks an https
+   * probe with an http scheme still to try: its connection errors are answers, not faults.
+   */
+  private async withRetries(method: string, url: string, attempts: Attempts, retryable: boolean, once: () => Promise<Response>, signal?: AbortSignal, fallback = false): Promise<Response> {
+    for (;;) {
+      let res: Response;
+      try {
+        res = await once();
+      } catch (e) {
+        if (e instanceof ImgxError) throw e;
+        // the caller gave up (Ctrl-C, a failed sibling): its reason, untouched and never retried
+        if (signal?.aborted) throw signal.reason;
+        const ne = this.netError(e, url);
+        if (ne.code === "NETWORK" && retryable && !fallback && !NO_RETRY.test(ne.message) && attempts.retry()) {
+          await Bun.sleep(retryDelay(attempts.retried - 1));
+          continue;
+        }
+        throw ne;
+      }
+      if (retryable && RETRY_STATUS.has(res.status) && attempts.retry()) {
+        const wait = retryDelay(attempts.retried - 1, res);
+        await res.body?.cancel();
+        this.trace(`retrying ${method} after HTTP ${res.status} in ${Math.round(wait)} ms`);
+        await Bun.sleep(wait);
+        continue;
+      }
+      return res;
+    }
+  }
+
   private async ping(): Promise<URL> {
     const schemes = this.opts.plainHttp ? ["http"] : isLoopback(this.host) ? ["https", "http"] : ["https"];
     let lastErr: unknown;
     for (const scheme of schemes) {
       const base = new URL(`${scheme}://${this.host}/`);
-      let res: Response | undefined;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          this.trace(`> GET ${base.origin}/v2/`);
-          res = await this.raw(`${base.origin}/v2/`, { method: "GET" });
-          this.trace(`< ${res.status} ${base.origin}/v2/`);
-          // a busy registry's 503/429 on the ping is as transient as on any other GET
-          if (RETRY_STATUS.has(res.status) && attempt < this.retries) {
-            const wait = retryAfter(res.headers.get("retry-after")) ?? backoff(attempt);
-            await res.body?.cancel();
-            this.trace(`retrying GET /v2/ after HTTP ${res.status} in ${Math.round(wait)} ms`);
-            await Bun.sleep(wait);
-            continue;
-          }
-          break;
-        } catch (e) {
-          const ne = this.netError(e, base.toString());
-          if (ne.code === "TLS") throw ne;
-          lastErr = ne;
-          // a plain-HTTP server answers a TLS hello with garbage: that's "try http", not "retry"
-          if (scheme === "https" && schemes.length > 1) break;
-          if (attempt >= this.retries || NO_RETRY.test(ne.message)) throw ne;
-          await Bun.sleep(backoff(attempt));
-        }
+      const url = `${base.origin}/v2/`;
+      let res: Response;
+      try {
+        // a busy registry's 503/429 on the ping is as transient as on any other GET
+        res = await this.withRetries("GET", url, this.newAttempts(), true, async () => {
+          this.trace(`> GET ${url}`);
+          const r = await this.raw(url, { method: "GET" });
+          this.trace(`< ${r.status} ${url}`);
+          return r;
+        }, undefined, scheme === "https" && schemes.length > 1);
+      } catch (e) {
+        if ((e as ImgxError).code === "TLS") throw e;
+        lastErr = e;
+        // a plain-HTTP server answers a TLS hello with garbage: that's "try http", not "retry"
+        continue;
       }
-      if (!res) continue;
       await res.body?.cancel();
       const creds = await lookupCredentials(this.registry, this.opts);
-      this.auth = new Authenticator(base, creds, this.opts.registryToken, this.raw, this.opts.debug);
+      this.auth = new Authenticator(base, creds, this.opts.registryToken, (u, init) => send(this.http, u, init, "GET token"), this.opts.debug);
       const www = res.headers.get("www-authenticate");
       if (res.status === 401 && www) this.auth.setChallenge(pickChallenge(parseWwwAuthenticate(www)));
       else if (res.status >= 500) throw new ImgxError("REGISTRY", `Cannot use registry ${this.host}: /v2/ answered HTTP ${res.status}`);
@@ -173,53 +175,34 @@ export class RegistryClient {
     return new URL(location, await this.baseUrl()).toString();
   }
 
+  /**
+   * Sends a registry API request with auth; retries idempotent, replayable ones on connection
+   * errors, 5xx and 429 within `init.attempts` (or a fresh budget of `retries`), and once more
+   * after a 401 that brings a new challenge.
+   */
   async fetch(pathOrUrl: string, init: RequestInit2): Promise<Response> {
     const base = await this.baseUrl();
     // An empty repo asks for no repository scope (login checks only the credentials, as docker login does).
     let scopes = [...(init.repo ? [`repository:${init.repo}:${init.actions.join(",")}`] : []), ...(init.extraScopes ?? [])];
     const idempotent = init.idempotent ?? (init.method === "GET" || init.method === "HEAD");
     const replayable = !(init.body instanceof ReadableStream);
-    const started = Date.now();
+    const attempts = init.attempts ?? this.newAttempts();
+    const url = new URL(pathOrUrl, base).toString();
     let authRetried = false;
-    for (let attempt = 0; ; attempt++) {
-      const url = new URL(pathOrUrl, base).toString();
-      let res: Response;
-      try {
-        res = await this.follow(url, init, scopes, base);
-      } catch (e) {
-        if (e instanceof ImgxError) throw e;
-        // the caller gave up (Ctrl-C, a failed sibling): its reason, untouched and never retried
-        if (init.signal?.aborted) throw init.signal.reason;
-        const ne = this.netError(e, url);
-        if (idempotent && replayable && ne.code === "NETWORK" && !NO_RETRY.test(ne.message) && attempt < this.retries && Date.now() - started < DEADLINE_TIMEOUTS * this.timeoutMs) {
-          await Bun.sleep(backoff(attempt));
-          continue;
-        }
-        throw ne;
-      }
-      if (res.status === 401) {
-        // Learn the new challenge even when this request can't be replayed, so the caller's next try authenticates.
-        const www = res.headers.get("www-authenticate");
-        const challenge = www ? pickChallenge(parseWwwAuthenticate(www)) : undefined;
-        if (challenge) this.auth!.setChallenge(challenge);
-        this.auth!.invalidate(scopes);
-        // the registry may say which scope it wants (e.g. insufficient_scope): ask for that too on the retry
-        const wanted = challenge?.params.scope?.split(" ").filter((x) => x && !scopes.includes(x)) ?? [];
-        if (wanted.length && !authRetried) scopes = [...scopes, ...wanted];
-        if (!authRetried && replayable && challenge) {
-          authRetried = true;
-          await res.body?.cancel();
-          continue;
-        }
-      }
-      if (idempotent && replayable && RETRY_STATUS.has(res.status) && attempt < this.retries && Date.now() - started < DEADLINE_TIMEOUTS * this.timeoutMs) {
-        const wait = retryAfter(res.headers.get("retry-after")) ?? backoff(attempt);
-        await res.body?.cancel();
-        this.trace(`retrying ${init.method} after HTTP ${res.status} in ${Math.round(wait)} ms`);
-        await Bun.sleep(wait);
-        continue;
-      }
-      return res;
+    for (;;) {
+      const res = await this.withRetries(init.method, url, attempts, idempotent && replayable, () => this.follow(url, init, scopes, base), init.signal);
+      if (res.status !== 401) return res;
+      // Learn the new challenge even when this request can't be replayed, so the caller's next try authenticates.
+      const www = res.headers.get("www-authenticate");
+      const challenge = www ? pickChallenge(parseWwwAuthenticate(www)) : undefined;
+      if (challenge) this.auth!.setChallenge(challenge);
+      this.auth!.invalidate(scopes);
+      // the registry may say which scope it wants (e.g. insufficient_scope): ask for that too on the retry
+      const wanted = challenge?.params.scope?.split(" ").filter((x) => x && !scopes.includes(x)) ?? [];
+      if (wanted.length && !authRetried) scopes = [...scopes, ...wanted];
+      if (authRetried || !replayable || !challenge) return res;
+      authRetried = true;
+      await res.body?.cancel();
     }
   }
 
@@ -265,16 +248,4 @@ function pick(h: Headers): Record<string, string> {
     if (v) out[k] = v;
   }
   return out;
-}
-
-function backoff(attempt: number): number {
-  return Math.min(10_000, 200 * 2 ** attempt) * (0.5 + Math.random() / 2);
-}
-
-function retryAfter(v: string | null): number | undefined {
-  if (!v) return undefined;
-  const s = Number(v);
-  if (Number.isFinite(s)) return Math.min(30, Math.max(0, s)) * 1000;
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? Math.min(30_000, Math.max(0, t - Date.now())) : undefined;
 }

@@ -8,10 +8,12 @@ import { fetchManifest } from "./source.ts";
 
 export { openRegistrySource } from "./source.ts";
 export { openRegistrySink } from "./sink.ts";
+export { RegistryClients } from "./clients.ts";
+export { RegistryClient } from "./client.ts";
+export type { EndpointName, RequestObservation, RequestObserver } from "./observe.ts";
 
 /** All tags of a repository, following `Link: <…>; rel="next"` pagination. */
-export async function listTags(ref: DockerReference, opts: RegistryOptions): Promise<string[]> {
-  const client = new RegistryClient(ref.registry, opts);
+export async function listTags(ref: DockerReference, opts: RegistryOptions, client = new RegistryClient(ref.registry, opts)): Promise<string[]> {
   const tags: string[] = [];
   let next: string | undefined = `/v2/${ref.repository}/tags/list?n=1000`;
   const seen = new Set<string>();
@@ -29,8 +31,7 @@ export async function listTags(ref: DockerReference, opts: RegistryOptions): Pro
 }
 
 /** The digest a reference resolves to: HEAD (cheap, no pull quota on Docker Hub), falling back to GET. */
-export async function resolveDigest(ref: DockerReference, opts: RegistryOptions): Promise<string> {
-  const client = new RegistryClient(ref.registry, opts);
+export async function resolveDigest(ref: DockerReference, opts: RegistryOptions, client = new RegistryClient(ref.registry, opts)): Promise<string> {
   const reference = ref.digest ?? ref.tag ?? "latest";
   const res = await client.fetch(`/v2/${ref.repository}/manifests/${reference}`, { method: "HEAD", headers: { accept: MANIFEST_ACCEPT }, repo: ref.repository, actions: ["pull"] });
   await res.body?.cancel();

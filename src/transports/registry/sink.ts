@@ -1,9 +1,10 @@
-import { ImgxError, isImgxError, q } from "../../core/errors.ts";
+import { ImgxError, isImgxError, isIntegrityError, q } from "../../core/errors.ts";
 import type { Descriptor } from "../../core/manifest.ts";
 import { splitImageName, type DockerReference } from "../../core/reference.ts";
 import type { BlobInput, ImageSink, RegistryOptions, SinkCaps } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
-import { dropSession, isIntegrityError, uploadBlob, type UploadHandle } from "./upload.ts";
+import { dropSession, uploadBlob, type UploadHandle } from "./upload.ts";
+import { UploadState } from "./upload-state.ts";
 
 /** A registry repository as an ImageSink: HEAD before upload, cross-repo mounts, manifests after their blobs. */
 export class RegistrySink implements ImageSink {
@@ -12,12 +13,14 @@ export class RegistrySink implements ImageSink {
   private readonly repo: string;
   /** Upload sessions the registry still holds for us: in flight, or kept after a failure for a rerun to resume. */
   private readonly open = new Set<UploadHandle>();
+  private readonly uploads = new UploadState();
 
   constructor(
     private readonly ref: DockerReference,
     private readonly opts: RegistryOptions,
+    client = new RegistryClient(ref.registry, opts),
   ) {
-    this.client = new RegistryClient(ref.registry, opts);
+    this.client = client;
     this.repo = ref.repository;
     this.caps = { maxConcurrentWrites: opts.concurrency || 6, acceptsIndex: true, needsKnownSize: false, multiImage: false };
   }
@@ -64,7 +67,7 @@ export class RegistrySink implements ImageSink {
   }
 
   async putBlob(blob: BlobInput): Promise<void> {
-    const handle: UploadHandle = { location: "" };
+    const handle: UploadHandle = { location: "", state: this.uploads };
     this.open.add(handle);
     try {
       await uploadBlob(this.client, this.repo, blob, this.opts, handle);
@@ -109,6 +112,6 @@ export class RegistrySink implements ImageSink {
   }
 }
 
-export async function openRegistrySink(ref: DockerReference, opts: RegistryOptions): Promise<ImageSink> {
-  return new RegistrySink(ref, opts);
+export async function openRegistrySink(ref: DockerReference, opts: RegistryOptions, client?: RegistryClient): Promise<ImageSink> {
+  return new RegistrySink(ref, opts, client);
 }

@@ -4,7 +4,8 @@ import { MAX_JSON_BYTES } from "../../core/json.ts";
 import { parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
 import { formatReference, type DockerReference } from "../../core/reference.ts";
 import { checkBytes } from "../../core/verify.ts";
-import type { ImageSource, ManifestData, RegistryOptions } from "../types.ts";
+import type { BlobRead, ImageSource, ManifestData } from "../types.ts";
+import type { RegistryOptions } from "./options.ts";
 import { MANIFEST_ACCEPT } from "./accept.ts";
 import { RegistryClient, registryError } from "./client.ts";
 
@@ -49,8 +50,7 @@ export async function fetchManifest(client: RegistryClient, ref: DockerReference
  * 200 instead of 206 gets its body cancelled and an ImgxError "UNSUPPORTED" thrown: the stream
  * never silently restarts at byte 0, and the caller (copy/blob-mover.ts) asks again from 0.
  */
-export async function openRegistrySource(ref: DockerReference, opts: RegistryOptions): Promise<ImageSource> {
-  const client = new RegistryClient(ref.registry, opts);
+export async function openRegistrySource(ref: DockerReference, opts: RegistryOptions, client = new RegistryClient(ref.registry, opts)): Promise<ImageSource> {
   const name = formatReference(ref);
   let top: ManifestData | undefined;
   return {
@@ -66,11 +66,11 @@ export async function openRegistrySource(ref: DockerReference, opts: RegistryOpt
       checkBytes(m.bytes, desc, `manifest ${desc.digest}`);
       return { ...m, descriptor: { ...m.descriptor, ...desc } };
     },
-    blob: async (desc: Descriptor, offset = 0) => {
+    blob: async (desc: Descriptor, offset = 0, read: BlobRead = {}) => {
       const headers: Record<string, string> = {};
       // A closed range: some registries answer an open-ended "bytes=N-" with 416.
       if (offset > 0) headers.range = `bytes=${offset}-${desc.size - 1}`;
-      const res = await client.fetch(`/v2/${ref.repository}/blobs/${desc.digest}`, { method: "GET", headers, repo: ref.repository, actions: ["pull"] });
+      const res = await client.fetch(`/v2/${ref.repository}/blobs/${desc.digest}`, { method: "GET", headers, repo: ref.repository, actions: ["pull"], attempts: read.attempts, signal: read.signal });
       if (res.status === 404) {
         await res.body?.cancel();
         throw new ImgxError("BLOB_UNKNOWN", `Cannot fetch blob ${q(desc.digest)} from ${q(`${ref.registry}/${ref.repository}`)}: the registry does not have it`);

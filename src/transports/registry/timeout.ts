@@ -5,9 +5,19 @@ import { ImgxError } from "../../core/errors.ts";
  * not hang a pull forever. The timer runs only while we wait on the network (inside a read), so a
  * consumer that pauses (a busy tar sink, a slower upload downstream) is never taken for a stall.
  */
-export function withIdleTimeout(res: Response, ms: number, ctl: AbortController, host = "the registry"): Response {
-  if (!res.body || [101, 204, 205, 304].includes(res.status)) return res;
+export function withIdleTimeout(res: Response, ms: number, ctl: AbortController, host = "the registry", onEnd?: (bytes: number, error?: unknown) => void): Response {
+  if (!res.body || [101, 204, 205, 304].includes(res.status)) {
+    onEnd?.(0);
+    return res;
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let bytes = 0;
+  let ended = false;
+  const end = (e?: unknown) => {
+    if (ended) return;
+    ended = true;
+    onEnd?.(bytes, e);
+  };
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(c) {
@@ -16,15 +26,23 @@ export function withIdleTimeout(res: Response, ms: number, ctl: AbortController,
       try {
         const { done, value } = await reader.read();
         clearTimeout(timer);
-        if (done) c.close();
-        else c.enqueue(value);
+        if (done) {
+          end();
+          c.close();
+        } else {
+          bytes += value.byteLength;
+          c.enqueue(value);
+        }
       } catch (e) {
         clearTimeout(timer);
-        c.error(ctl.signal.aborted && ctl.signal.reason instanceof ImgxError ? ctl.signal.reason : e);
+        const err = ctl.signal.aborted && ctl.signal.reason instanceof ImgxError ? ctl.signal.reason : e;
+        end(err);
+        c.error(err);
       }
     },
     cancel(reason) {
       clearTimeout(timer);
+      end();
       return reader.cancel(reason);
     },
   });
@@ -36,8 +54,8 @@ const WATCH_BYTES = 1024 * 1024;
 const SLICE = 256 * 1024;
 
 export interface BodyWatch {
-  /** A chunk was handed to the network: it must ask for the next one within the timeout. */
-  sent(): void;
+  /** A chunk of `n` bytes was handed to the network: it must ask for the next one within the timeout. */
+  sent(n: number): void;
   /** We are waiting on our own producer (its stalls are its own timer's business). */
   waiting(): void;
   /** The whole body is sent: now the response headers are awaited. */
@@ -68,7 +86,7 @@ export function watchedBody(body: RequestInit["body"] | undefined, headers: Reco
           watch.end();
           c.close();
         } else {
-          watch.sent();
+          watch.sent(value.byteLength);
           c.enqueue(value);
         }
       },

@@ -47,5 +47,3 @@ export class UploadState {
     await this.writing;
   }
 }
-
-export const uploadState = new UploadState();

@@ -1,8 +1,8 @@
-import { ImgxError, q } from "../../core/errors.ts";
+import { ImgxError, isIntegrityError, q } from "../../core/errors.ts";
 import type { BlobInput, RegistryOptions } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
 import { bodyWithEnd, chunkStream, readChunk, skipBytes, type Reader } from "./upload-chunks.ts";
-import { uploadState } from "./upload-state.ts";
+import type { UploadState } from "./upload-state.ts";
 
 const MONOLITHIC_MAX = 16 * 1024 * 1024;
 const DEFAULT_CHUNK = 32 * 1024 * 1024;
@@ -45,10 +45,8 @@ export async function uploadStatus(client: RegistryClient, repo: string, locatio
 export interface UploadHandle {
   location: string;
   resumeKey?: string;
-}
-
-export function isIntegrityError(e: unknown): boolean {
-  return e instanceof ImgxError && (e.code === "DIGEST_MISMATCH" || e.code === "SIZE_MISMATCH");
+  /** Where resumable sessions are recorded (owned by the sink: one file writer per push). */
+  state: UploadState;
 }
 
 /**
@@ -58,7 +56,7 @@ export function isIntegrityError(e: unknown): boolean {
  * On failure the session is deleted, unless it is recorded for resuming and the failure was not
  * about the bytes themselves (then a rerun continues where the registry says it stands).
  */
-export async function uploadBlob(client: RegistryClient, repo: string, blob: BlobInput, opts: RegistryOptions, handle: UploadHandle = { location: "" }): Promise<void> {
+export async function uploadBlob(client: RegistryClient, repo: string, blob: BlobInput, opts: RegistryOptions, handle: UploadHandle): Promise<void> {
   try {
     await upload(client, repo, blob, opts, handle);
     handle.location = "";
@@ -74,7 +72,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
 export async function dropSession(client: RegistryClient, repo: string, handle: UploadHandle): Promise<void> {
   const { location, resumeKey } = handle;
   handle.location = "";
-  if (resumeKey) await uploadState.set(resumeKey, undefined);
+  if (resumeKey) await handle.state.set(resumeKey, undefined);
   if (location) await cancelSession(client, repo, location);
 }
 
@@ -131,7 +129,7 @@ async function chunkedUpload(client: RegistryClient, repo: string, blob: BlobInp
   let nextChunk: Promise<{ data: Uint8Array; leftover?: Uint8Array }> | undefined;
   let which = 0;
   const key = blob.digest ? `${client.registry}/${repo}@${blob.digest}` : undefined;
-  const resumed = key && blob.size !== undefined ? await resumeSession(client, repo, key) : undefined;
+  const resumed = key && blob.size !== undefined ? await resumeSession(client, repo, key, handle.state) : undefined;
   if (resumed && resumed.offset < blob.size!) {
     // the registry already holds these bytes: read them locally (they still pass the verify hash), don't resend
     await cancelSession(client, repo, location);
@@ -178,7 +176,6 @@ async function chunkedUpload(client: RegistryClient, repo: string, blob: BlobInp
     await res.body?.cancel();
     if (rest) leftover = rest();
     // request bodies are copied by fetch; collect them now rather than let a GiB of garbage pile up
-    else Bun.gc(false);
     offset += n;
     const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get("range") ?? "");
     if (range && Number(range[1]) + 1 !== offset)
@@ -186,7 +183,7 @@ async function chunkedUpload(client: RegistryClient, repo: string, blob: BlobInp
     const next = res.headers.get("location");
     if (next) location = handle.location = await client.resolveUrl(next);
     if (key) {
-      await uploadState.set(key, location);
+      await handle.state.set(key, location);
       handle.resumeKey = key;
     }
     if (known && offset >= blob.size!) break;
@@ -199,7 +196,7 @@ async function chunkedUpload(client: RegistryClient, repo: string, blob: BlobInp
   const digest = blob.result().digest;
   const res = await client.fetch(withParam(location, "digest", digest), { method: "PUT", headers: { "content-length": "0" }, repo, actions: ["pull", "push"], idempotent: false });
   await finish(res, blob, subject);
-  if (key) await uploadState.set(key, undefined);
+  if (key) await handle.state.set(key, undefined);
   handle.resumeKey = undefined;
 }
 
@@ -230,14 +227,14 @@ async function streamUpload(client: RegistryClient, repo: string, location: stri
   await finish(put, blob, subject);
 }
 
-async function resumeSession(client: RegistryClient, repo: string, key: string): Promise<{ offset: number; location: string } | undefined> {
-  const saved = uploadState.get(key);
+async function resumeSession(client: RegistryClient, repo: string, key: string, state: UploadState): Promise<{ offset: number; location: string } | undefined> {
+  const saved = state.get(key);
   if (!saved) return undefined;
   try {
     const st = await uploadStatus(client, repo, saved);
     return st.offset > 0 ? st : undefined;
   } catch {
-    await uploadState.set(key, undefined);
+    await state.set(key, undefined);
     return undefined;
   }
 }

@@ -27,3 +27,27 @@ export class SingleFlight<T> {
     return p;
   }
 }
+
+/**
+ * A semaphore whose permits are taken and given back by hand: the registry client holds one for a
+ * request from its send until its body is read or cancelled, which no single callback spans.
+ */
+export class Permits {
+  private free: number;
+  private queue: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async take(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.queue.push(r));
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const next = this.queue.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
