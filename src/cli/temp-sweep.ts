@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SPOOL_PREFIX } from "../storage/archive-file.ts";
+import { SPOOL_PREFIX } from "../storage/spool.ts";
 
 /**
  * Library code removes its temp files when the work ends; an exit in the middle (Ctrl-C's 3 s

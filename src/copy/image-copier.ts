@@ -46,13 +46,13 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
 
   const configMove = config
     ? ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => putBytes(ctx, config.bytes, configOut)))
-    : ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => moveBlob(ctx.source, ctx.sink, { src: m.config, mediaType: configOut.mediaType }, ctx.emit, ctx.mountFrom)));
+    : ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => moveBlob(ctx, { src: m.config, mediaType: configOut.mediaType })));
   const layerMoves = m.layers.map((l, i) => {
     const plan = planLayer(ctx, l, family, config?.config.rootfs.diff_ids[i]);
     const key = `${l.digest}>${plan.recompress?.to ?? "keep"}`;
     // gzip already spreads one layer over every core (gzip-blocks.ts); layers compressed side by side only add memory
     const limiter = plan.recompress?.to === "gzip" ? ctx.gzipLimiter : ctx.limiter;
-    return ctx.blobs.do(key, () => limiter.run(() => moveBlob(ctx.source, ctx.sink, plan, ctx.emit, ctx.mountFrom, ctx.retries, ctx.cache)));
+    return ctx.blobs.do(key, () => limiter.run(() => moveBlob(ctx, plan)));
   });
   const [cfg, ...layers] = await Promise.all([configMove, ...layerMoves]);
 

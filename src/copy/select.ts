@@ -31,6 +31,3 @@ export function selectChildren(index: ImageIndex, choice: PlatformChoice, what: 
   return picked;
 }
 
-export function describePlatforms(index: ImageIndex): string[] {
-  return index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : "unknown"));
-}

@@ -5,10 +5,6 @@ export type Digest = `sha256:${string}`;
 const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 const ANY_DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
-export function isDigest(s: unknown): s is Digest {
-  return typeof s === "string" && SHA256_RE.test(s);
-}
-
 /** Parses a digest; only sha256 is accepted because it is the only algorithm imgx can verify. */
 export function parseDigest(s: unknown, what = "digest"): Digest {
   if (typeof s !== "string") throw new ImgxError("BAD_MANIFEST", `Cannot parse ${what}: expected a string, got ${typeof s}`);

@@ -133,10 +133,16 @@ export function parseConfigBytes(bytes: Uint8Array, what: string, maxBytes?: num
   return { ...(o as object), os: str(o, "os", what), architecture: str(o, "architecture", what), rootfs: { type: String(rootfs.type ?? "layers"), diff_ids } } as ImageConfig;
 }
 
-export function isKnownLayerType(mt: string): boolean {
-  return layerCompression(mt) !== undefined;
+/** A top-level image (manifest or index) a source offers, with the names it carries there. */
+export interface SourceImage {
+  descriptor: Descriptor;
+  /** Full references ("app:1.2", "host/repo:tag") or bare tags ("1.2"), as the source stores them. */
+  names: string[];
 }
 
-export function descriptorOf(mediaType: string, bytes: Uint8Array, digest: Digest): Descriptor {
-  return { mediaType, digest, size: bytes.byteLength };
+export interface ManifestData {
+  descriptor: Descriptor;
+  /** Exactly the bytes stored or served; never re-serialised. */
+  bytes: Uint8Array;
+  parsed: Parsed;
 }

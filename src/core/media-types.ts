@@ -60,9 +60,6 @@ export function layerMediaType(family: Family, c: Compression): string {
   return c === "none" ? MT.ociLayer : c === "gzip" ? MT.ociLayerGzip : MT.ociLayerZstd;
 }
 
-export function configMediaType(family: Family): string {
-  return family === "docker" ? MT.dockerConfig : MT.ociConfig;
-}
 export function manifestMediaType(family: Family): string {
   return family === "docker" ? MT.dockerManifest : MT.ociManifest;
 }

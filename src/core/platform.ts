@@ -80,8 +80,3 @@ export function platformScore(want: Platform, have: Platform | undefined): numbe
   return -1;
 }
 
-export function platformEquals(a: Platform, b: Platform): boolean {
-  const x = normalizePlatform(a);
-  const y = normalizePlatform(b);
-  return x.os === y.os && x.architecture === y.architecture && x.variant === y.variant;
-}

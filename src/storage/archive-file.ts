@@ -1,9 +1,8 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { closeSync, openSync, readSync } from "node:fs";
 import { ImgxError, q } from "../core/errors.ts";
 import { sniffCompression, type Compression } from "../core/media-types.ts";
 import { TarTree } from "./file-tree.ts";
+import { spoolToTemp, type Spooled } from "./spool.ts";
 
 export interface OpenArchive {
   tree: TarTree;
@@ -23,9 +22,6 @@ export function fileCompression(path: string): Compression {
   }
 }
 
-/** Spool dirs carry the pid, so the CLI can sweep its own after an abrupt exit (see cli/temp-sweep.ts). */
-export const SPOOL_PREFIX = "imgx-spool-";
-
 /**
  * Opens a tar archive for indexed reads. A compressed archive can't be read by offset, so it is
  * first decompressed (streamed) into a private temp file, as `docker load` and skopeo also do; so is
@@ -42,44 +38,18 @@ export async function openArchive(path: string): Promise<OpenArchive> {
     if (c === "none") return { tree: new TarTree(path), close: async () => {} };
     input = Bun.file(path).stream();
   }
-  const dir = mkdtempSync(join(tmpdir(), `${SPOOL_PREFIX}${process.pid}-`));
-  const drop = async () => {
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const file = join(dir, "archive.tar");
+  const body = c === "none" ? input : input.pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+  let spool: Spooled;
   try {
-    const w = Bun.file(file).writer({ highWaterMark: 1 << 20 });
-    const body = c === "none" ? input : input.pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
-    try {
-      for await (const chunk of body) {
-        // awaiting a flushing write() is the backpressure; a full temp disk is IO, not corrupt input
-        try {
-          const r: unknown = w.write(chunk);
-          if (r instanceof Promise) await r;
-        } catch (e) {
-          throw new ImgxError("IO", `Cannot read ${q(label)}: spooling it to ${q(dir)} failed (${(e as Error).message})`, { cause: e });
-        }
-      }
-    } catch (e) {
-      await Promise.resolve()
-        .then(() => w.end())
-        .catch(() => {});
-      throw e;
-    }
-    await Promise.resolve()
-      .then(() => w.end())
-      .catch((e) => {
-        throw new ImgxError("IO", `Cannot read ${q(label)}: spooling it to ${q(dir)} failed (${(e as Error).message})`, { cause: e });
-      });
+    spool = await spoolToTemp(body, q(label));
   } catch (e) {
-    await drop();
     if (e instanceof ImgxError) throw e;
     throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(label)}: corrupt ${c} data (${(e as Error).message})`, { cause: e });
   }
   try {
-    return { tree: new TarTree(label, file), close: drop };
+    return { tree: new TarTree(label, spool.path), close: spool.dispose };
   } catch (e) {
-    await drop();
+    await spool.dispose();
     throw e;
   }
 }

@@ -1,8 +1,14 @@
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, posix, relative, sep } from "node:path";
 import { ImgxError, q } from "../core/errors.ts";
-import type { BlobFile } from "../transports/types.ts";
 import { indexTar, resolveEntry, safeName, type TarEntry } from "./tar-index.ts";
+
+/** A byte range of a local file. */
+export interface BlobFile {
+  path: string;
+  offset: number;
+  size: number;
+}
 
 /** Read access to files of an image store, whether a directory or a tar archive. */
 export interface FileTree {

@@ -5,7 +5,8 @@ import { parseManifestBytes, type Descriptor, type ImageIndex } from "../core/ma
 import { isIndexType, isManifestType } from "../core/media-types.ts";
 import { formatReference, parseDockerReference } from "../core/reference.ts";
 import { checkBytes } from "../core/verify.ts";
-import type { BlobFile, ManifestData, SourceImage } from "../transports/types.ts";
+import type { ManifestData, SourceImage } from "../core/manifest.ts";
+import type { BlobFile } from "./file-tree.ts";
 import type { FileTree } from "./file-tree.ts";
 
 export const REF_NAME = "org.opencontainers.image.ref.name";

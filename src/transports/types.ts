@@ -1,24 +1,14 @@
 import type { Attempts } from "../core/attempts.ts";
 import type { Digest, DigestCounter } from "../core/digest.ts";
 import type { Compression, Family } from "../core/media-types.ts";
-import type { Descriptor, Parsed } from "../core/manifest.ts";
+import type { Descriptor, ManifestData, SourceImage } from "../core/manifest.ts";
+import type { BlobFile } from "../storage/file-tree.ts";
+export type { BlobFile, ManifestData, SourceImage };
 import type { RegistryOptions } from "./registry/options.ts";
 import type { RegistryClients } from "./registry/clients.ts";
 export type { RegistryOptions };
 
-/** A top-level image (manifest or index) a source offers, with the names it carries there. */
-export interface SourceImage {
-  descriptor: Descriptor;
-  /** Full references ("app:1.2", "host/repo:tag") or bare tags ("1.2"), as the source stores them. */
-  names: string[];
-}
 
-export interface ManifestData {
-  descriptor: Descriptor;
-  /** Exactly the bytes stored or served; never re-serialised. */
-  bytes: Uint8Array;
-  parsed: Parsed;
-}
 
 export interface ImageSource {
   /** Human-readable name for messages, e.g. `docker-archive:save.tar`. */
@@ -28,10 +18,15 @@ export interface ImageSource {
   /** Manifest or index bytes for a descriptor from images() or from an index; verified against desc. */
   manifest(desc: Descriptor): Promise<ManifestData>;
   /**
-   * A blob's bytes from `offset` on. Not verified here: the copy pipeline's verify stream is the
-   * only hasher. Throws BLOB_UNKNOWN (naming the blob) when the source lacks it.
+   * A blob's bytes. Not verified here: the copy pipeline's verify stream is the only hasher.
+   * Throws BLOB_UNKNOWN (naming the blob) when the source lacks it.
    */
-  blob(desc: Descriptor, offset?: number, read?: BlobRead): Promise<ReadableStream<Uint8Array>>;
+  blob(desc: Descriptor, read?: BlobRead): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * A blob's bytes from `offset` on, to resume an interrupted copy; `rangeIgnored` when the source
+   * can't start there (a registry answering 200 to a Range request): the caller starts over.
+   */
+  blobFrom(desc: Descriptor, offset: number, read?: BlobRead): Promise<RangeRead>;
   /**
    * Local sources: where the blob lies as plain bytes in a file (a layout's blob file, an entry of
    * an uncompressed tar), so a file sink can copy it off the main thread. Undefined when it does
@@ -65,12 +60,8 @@ export interface BlobRead {
   signal?: AbortSignal;
 }
 
-/** A byte range of a local file. */
-export interface BlobFile {
-  path: string;
-  offset: number;
-  size: number;
-}
+export type RangeRead = { stream: ReadableStream<Uint8Array>; rangeIgnored?: undefined } | { rangeIgnored: true };
+
 
 /** A temp file a directory sink lends the pipeline to fill; `keep` stores it under its verified digest. */
 export interface FileTarget {

@@ -19,7 +19,8 @@ function memSource(blobs: Map<string, Uint8Array>, top: Descriptor): ImageSource
       const bytes = blobs.get(d.digest)!;
       return { descriptor: d, bytes, parsed: parseManifestBytes(bytes, d.digest, d.mediaType) };
     },
-    blob: async (d, offset = 0) => new Blob([blobs.get(d.digest)!.subarray(offset) as Uint8Array<ArrayBuffer>]).stream(),
+    blob: async (d) => new Blob([blobs.get(d.digest)! as Uint8Array<ArrayBuffer>]).stream(),
+    blobFrom: async (d, offset) => ({ stream: new Blob([blobs.get(d.digest)!.subarray(offset) as Uint8Array<ArrayBuffer>]).stream() }),
     close: async () => {},
   };
 }
@@ -146,10 +147,14 @@ describe("copy pipeline", () => {
     const partial = layer.subarray(0, half);
     let served = 0;
     const src = memSource(img.blobs, img.desc);
-    const origBlob = src.blob;
-    src.blob = async (d, offset = 0) => {
+    const [origBlob, origFrom] = [src.blob, src.blobFrom];
+    src.blob = async (d) => {
+      if (d.digest === img.layerDigest) served += d.size;
+      return origBlob(d);
+    };
+    src.blobFrom = async (d, offset) => {
       if (d.digest === img.layerDigest) served += d.size - offset;
-      return origBlob(d, offset);
+      return origFrom(d, offset);
     };
     m.sink.partialBlob = async (d) => {
       if (d.digest !== img.layerDigest) return undefined;

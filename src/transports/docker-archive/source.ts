@@ -95,6 +95,11 @@ async function readSave(tree: TarTree, path: string, name: string | undefined, c
     images.push({ descriptor, names: e.RepoTags ?? [] });
   }
 
+  const blobAt = (d: Descriptor, offset: number) => {
+    const s = blobs.get(d.digest);
+    if (!s) throw new ImgxError("BLOB_UNKNOWN", `Cannot read blob ${q(d.digest)}: not in ${q(path)}`);
+    return tree.stream(s.path, offset);
+  };
   return {
     label,
     images: async () => selectImages(images, name, path),
@@ -103,11 +108,8 @@ async function readSave(tree: TarTree, path: string, name: string | undefined, c
       if (!bytes) throw new ImgxError("MANIFEST_UNKNOWN", `Cannot find manifest ${q(d.digest)} in ${q(path)}`);
       return { descriptor: d, bytes, parsed: parseManifestBytes(bytes, `manifest in ${path}`, MT.dockerManifest) };
     },
-    blob: async (d, offset = 0) => {
-      const s = blobs.get(d.digest);
-      if (!s) throw new ImgxError("BLOB_UNKNOWN", `Cannot read blob ${q(d.digest)}: not in ${q(path)}`);
-      return tree.stream(s.path, offset);
-    },
+    blob: async (d) => blobAt(d, 0),
+    blobFrom: async (d, offset) => ({ stream: blobAt(d, offset) }),
     blobFile: (d) => {
       const s = blobs.get(d.digest);
       const at = s && tree.locate(s.path);

@@ -17,7 +17,8 @@ export async function openOciArchiveSource(path: string, name?: string): Promise
     label: `oci-archive:${path}`,
     images: async () => reader.images(name),
     manifest: (d) => reader.manifest(d),
-    blob: async (d, offset) => reader.blob(d, offset),
+    blob: async (d) => reader.blob(d),
+    blobFrom: async (d, offset) => ({ stream: reader.blob(d, offset) }),
     blobFile: (d) => reader.blobFile(d),
     close: archive.close,
   };

@@ -13,7 +13,8 @@ export async function openOciLayoutSource(path: string, name?: string): Promise<
     label: `oci:${path}`,
     images: async () => reader.images(name),
     manifest: (d) => reader.manifest(d),
-    blob: async (d, offset) => reader.blob(d, offset),
+    blob: async (d) => reader.blob(d),
+    blobFrom: async (d, offset) => ({ stream: reader.blob(d, offset) }),
     blobFile: (d) => reader.blobFile(d),
     close: async () => {},
   };

@@ -63,7 +63,7 @@ export class OciLayoutSink implements ImageSink {
 
   async hasBlob(desc: Descriptor): Promise<boolean> {
     const f = this.blobFile(desc.digest);
-    return existsSync(f) && (desc.size < 0 || statSync(f).size === desc.size);
+    return existsSync(f) && statSync(f).size === desc.size;
   }
 
   async partialBlob(desc: Descriptor): Promise<{ offset: number; hashed: DigestCounter } | undefined> {

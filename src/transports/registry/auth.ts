@@ -87,10 +87,6 @@ export class Authenticator {
     this.challenge = c;
   }
 
-  get scheme(): string | undefined {
-    return this.fixedToken ? "bearer" : this.challenge?.scheme;
-  }
-
   /** Drops cached tokens for these scopes (after a 401 with them). */
   invalidate(scopes: string[]): void {
     this.tokens.delete(scopes.join(" "));

@@ -32,7 +32,7 @@ export class RegistrySink implements ImageSink {
   async hasBlob(desc: Descriptor): Promise<boolean> {
     const res = await this.client.fetch(`/v2/${this.repo}/blobs/${desc.digest}`, { method: "HEAD", repo: this.repo, actions: ["pull", "push"] });
     await res.body?.cancel();
-    if (res.status === 200) return desc.size < 0 || Number(res.headers.get("content-length") ?? desc.size) === desc.size;
+    if (res.status === 200) return Number(res.headers.get("content-length") ?? desc.size) === desc.size;
     if (res.status === 404) return false;
     if (res.status === 401 || res.status === 403) throw await registryError(res, "check blobs in", `${this.ref.registry}/${this.repo}`);
     return false;

@@ -4,7 +4,7 @@ import { MAX_JSON_BYTES } from "../../core/json.ts";
 import { parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
 import { formatReference, type DockerReference } from "../../core/reference.ts";
 import { checkBytes } from "../../core/verify.ts";
-import type { BlobRead, ImageSource, ManifestData } from "../types.ts";
+import type { BlobRead, ImageSource, ManifestData, RangeRead } from "../types.ts";
 import type { RegistryOptions } from "./options.ts";
 import { MANIFEST_ACCEPT } from "./accept.ts";
 import { RegistryClient, registryError } from "./client.ts";
@@ -46,13 +46,21 @@ export async function fetchManifest(client: RegistryClient, ref: DockerReference
  * A registry image as an ImageSource: one image named by the reference's full form; manifests
  * hashed by us and checked against Docker-Content-Digest and the digest asked for; blobs streamed
  * unverified (the pipeline's verify stream hashes them).
- * `blob(desc, offset > 0)` sends a closed `Range: bytes=offset-(size-1)`. A registry that answers
- * 200 instead of 206 gets its body cancelled and an ImgxError "UNSUPPORTED" thrown: the stream
- * never silently restarts at byte 0, and the caller (copy/blob-mover.ts) asks again from 0.
+ * `blobFrom(desc, offset)` sends a closed `Range: bytes=offset-(size-1)`; a registry that answers
+ * 200 instead of 206 gets its body cancelled and `rangeIgnored` returned.
  */
 export async function openRegistrySource(ref: DockerReference, opts: RegistryOptions, client = new RegistryClient(ref.registry, opts)): Promise<ImageSource> {
   const name = formatReference(ref);
   let top: ManifestData | undefined;
+  const getBlob = async (desc: Descriptor, headers: Record<string, string>, read: BlobRead): Promise<Response> => {
+    const res = await client.fetch(`/v2/${ref.repository}/blobs/${desc.digest}`, { method: "GET", headers, repo: ref.repository, actions: ["pull"], attempts: read.attempts, signal: read.signal });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      throw new ImgxError("BLOB_UNKNOWN", `Cannot fetch blob ${q(desc.digest)} from ${q(`${ref.registry}/${ref.repository}`)}: the registry does not have it`);
+    }
+    if (!res.ok) throw await registryError(res, "fetch blob", `${ref.repository}@${desc.digest}`);
+    return res;
+  };
   return {
     label: `docker://${name}`,
     mountFrom: { registry: ref.registry, repository: ref.repository },
@@ -66,23 +74,21 @@ export async function openRegistrySource(ref: DockerReference, opts: RegistryOpt
       checkBytes(m.bytes, desc, `manifest ${desc.digest}`);
       return { ...m, descriptor: { ...m.descriptor, ...desc } };
     },
-    blob: async (desc: Descriptor, offset = 0, read: BlobRead = {}) => {
-      const headers: Record<string, string> = {};
-      // A closed range: some registries answer an open-ended "bytes=N-" with 416.
-      if (offset > 0) headers.range = `bytes=${offset}-${desc.size - 1}`;
-      const res = await client.fetch(`/v2/${ref.repository}/blobs/${desc.digest}`, { method: "GET", headers, repo: ref.repository, actions: ["pull"], attempts: read.attempts, signal: read.signal });
-      if (res.status === 404) {
-        await res.body?.cancel();
-        throw new ImgxError("BLOB_UNKNOWN", `Cannot fetch blob ${q(desc.digest)} from ${q(`${ref.registry}/${ref.repository}`)}: the registry does not have it`);
-      }
-      if (!res.ok) throw await registryError(res, "fetch blob", `${ref.repository}@${desc.digest}`);
-      if (offset > 0 && res.status !== 206) {
-        // The registry ignored Range: the caller must start over from byte 0 (see copy/blob-mover.ts).
-        await res.body?.cancel();
-        throw new ImgxError("UNSUPPORTED", `Cannot resume blob ${q(desc.digest)}: the registry ignores Range requests`);
-      }
+    blob: async (desc: Descriptor, read: BlobRead = {}) => {
+      const res = await getBlob(desc, {}, read);
       if (!res.body) throw new ImgxError("REGISTRY", `Cannot fetch blob ${q(desc.digest)}: empty response`);
       return res.body;
+    },
+    blobFrom: async (desc: Descriptor, offset: number, read: BlobRead = {}): Promise<RangeRead> => {
+      // A closed range: some registries answer an open-ended "bytes=N-" with 416.
+      const res = await getBlob(desc, { range: `bytes=${offset}-${desc.size - 1}` }, read);
+      if (res.status !== 206) {
+        // the registry ignored Range: never hand out bytes from 0 as if they were from `offset`
+        await res.body?.cancel();
+        return { rangeIgnored: true };
+      }
+      if (!res.body) throw new ImgxError("REGISTRY", `Cannot fetch blob ${q(desc.digest)}: empty response`);
+      return { stream: res.body };
     },
     close: async () => {},
   };
