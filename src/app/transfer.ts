@@ -30,6 +30,8 @@ export interface TransferOptions {
   compress?: Compression | "keep";
   /** Compression for uncompressed layers when `compress` is unset (push: gzip, like docker push). */
   compressUncompressed?: Compression;
+  /** Level for the layers compressed: gzip 1–12, zstd 1–22 (default: copy/block-compress.ts). */
+  compressLevel?: number;
   format?: Family;
   /** Extra names (tags) for the result, beside the one the destination reference carries. */
   tags?: string[];
@@ -64,6 +66,7 @@ export async function transfer(opts: TransferOptions, ctx: AppContext = {}): Pro
       platforms: opts.platforms ?? { all: false, platforms: [hostPlatform()] },
       compress: opts.compress,
       compressUncompressed: opts.compressUncompressed,
+      compressLevel: opts.compressLevel,
       format: opts.format,
       names,
       concurrency: opts.concurrency,

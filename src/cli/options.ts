@@ -3,6 +3,7 @@ import { ImgxError, q } from "../core/errors.ts";
 import type { Compression, Family } from "../core/media-types.ts";
 import { hostPlatform, parsePlatform, formatPlatform } from "../core/platform.ts";
 import type { TagFilter } from "../core/tag-filter.ts";
+import { DEFAULT_LEVEL } from "../copy/block-compress.ts";
 import type { PlatformChoice } from "../copy/select.ts";
 import type { RegistryOptions } from "../transports/types.ts";
 import { rawOptionValues } from "./argv.ts";
@@ -81,6 +82,16 @@ export function compressionFlag(argv: string[]): Compression | "keep" | undefine
   if (v === undefined) return undefined;
   if (v === "none" || v === "gzip" || v === "zstd" || v === "keep") return v;
   throw new ImgxError("USAGE", `Cannot use --compress ${q(v)}: expected none, gzip, zstd or keep`);
+}
+
+export const COMPRESS_LEVEL_HELP = `Level for layers imgx compresses: gzip 1 (fastest) to 12 (smallest), default ${DEFAULT_LEVEL.gzip}; zstd 1 to 22, default ${DEFAULT_LEVEL.zstd}`;
+
+/** --compress-level as a whole number; whether the compressor has that level is checked by the pipeline. */
+export function compressLevelFlag(argv: string[]): number | undefined {
+  const v = oneString(argv, "compress-level");
+  if (v === undefined) return undefined;
+  if (!/^\d{1,3}$/.test(v)) throw new ImgxError("USAGE", `Cannot use --compress-level ${q(v)}: expected a whole number (gzip 1–12, zstd 1–22)`);
+  return Number(v);
 }
 
 export function formatFlag(argv: string[]): Family | undefined {

@@ -14,7 +14,7 @@ export interface BlobPlan {
   /** Media type to record in the output. */
   mediaType: string;
   /** Present when the bytes change form: from → to, and the uncompressed digest to check (diff_id). */
-  recompress?: { from: Compression; to: Compression; diffId?: Digest };
+  recompress?: { from: Compression; to: Compression; diffId?: Digest; level?: number };
 }
 
 export interface MovedBlob {

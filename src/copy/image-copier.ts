@@ -21,9 +21,11 @@ export interface CopyContext {
   compress?: Compression;
   /** Compression for layers stored uncompressed, used when `compress` is undefined. */
   compressPlain?: Compression;
+  /** Level for the layers compressed (validated by the pipeline); undefined: the default. */
+  compressLevel?: number;
   mountFrom?: { registry: string; repository: string };
   limiter: Limiter;
-  /** Layers being gzipped at once (each already uses all cores). */
+  /** Layers being compressed at once (each already uses all cores). */
   gzipLimiter: Limiter;
   blobs: SingleFlight<MovedBlob>;
   cache?: BlobInfoCache;
@@ -50,8 +52,8 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
   const layerMoves = m.layers.map((l, i) => {
     const plan = planLayer(ctx, l, family, config?.config.rootfs.diff_ids[i]);
     const key = `${l.digest}>${plan.recompress?.to ?? "keep"}`;
-    // gzip already spreads one layer over every core (gzip-blocks.ts); layers compressed side by side only add memory
-    const limiter = plan.recompress?.to === "gzip" ? ctx.gzipLimiter : ctx.limiter;
+    // compression already spreads one layer over every core (gzip-blocks.ts); layers compressed side by side only add memory
+    const limiter = plan.recompress && plan.recompress.to !== "none" ? ctx.gzipLimiter : ctx.limiter;
     return ctx.blobs.do(key, () => limiter.run(() => moveBlob(ctx, plan)));
   });
   const [cfg, ...layers] = await Promise.all([configMove, ...layerMoves]);
@@ -90,7 +92,7 @@ function planLayer(ctx: CopyContext, l: Descriptor, family: Family, diffId: Desc
   if (from === undefined || l.urls?.length || to === undefined || to === from)
     return { src: l, mediaType: convertLayerType(l.mediaType, family, undefined) };
   if (!diffId) throw new ImgxError("BAD_MANIFEST", `Cannot recompress layer ${q(l.digest)}: its config lists no diff_id for it`);
-  return { src: l, mediaType: convertLayerType(l.mediaType, family, to), recompress: { from, to, diffId } };
+  return { src: l, mediaType: convertLayerType(l.mediaType, family, to), recompress: { from, to, diffId, level: ctx.compressLevel } };
 }
 
 async function putBytes(ctx: CopyContext, bytes: Uint8Array, desc: Descriptor): Promise<MovedBlob> {

@@ -4,6 +4,7 @@ import type { Compression, Family } from "../core/media-types.ts";
 import type { ImageSink, ImageSource } from "../transports/types.ts";
 import type { BlobState, CopyEvent, EventSink } from "./events.ts";
 import type { BlobInfoCache } from "./blob-info-cache.ts";
+import { blockCodec } from "./block-compress.ts";
 import { copyTop } from "./index-copier.ts";
 import { Limiter, SingleFlight } from "../core/limit.ts";
 import type { MovedBlob } from "./blob-mover.ts";
@@ -15,6 +16,8 @@ export interface CopyOptions {
   compress?: Compression | "keep";
   /** When compress is not set: compression for layers stored uncompressed (push gzips docker-save layers). */
   compressUncompressed?: Compression;
+  /** Compression level for the layers compressed (gzip 1–12, zstd 1–22); default per algorithm (block-compress.ts). */
+  compressLevel?: number;
   /** Manifest family to write; default: what the sink requires, else what the source has. */
   format?: Family;
   /** Names for the copied image; default: the names the source gives it. */
@@ -57,13 +60,17 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     throw new ImgxError("USAGE", `Cannot use --compress ${opts.compress} with ${sink.label}: that format stores ${forced === "none" ? "uncompressed" : forced} layers`);
   if (opts.format && sink.caps.family && opts.format !== sink.caps.family)
     throw new ImgxError("USAGE", `Cannot use --format ${opts.format} with ${sink.label}: that format stores ${sink.caps.family} manifests`);
+  const compress = forced ?? (opts.compress === "keep" ? undefined : opts.compress);
+  const compressPlain = opts.compress === undefined ? opts.compressUncompressed : undefined;
+  if (opts.compressLevel !== undefined) checkLevel(opts.compressLevel, compress ?? compressPlain);
   const ctx = {
     source,
     sink,
     emit,
     family: opts.format ?? sink.caps.family,
-    compress: forced ?? (opts.compress === "keep" ? undefined : opts.compress),
-    compressPlain: opts.compress === undefined ? opts.compressUncompressed : undefined,
+    compress,
+    compressPlain,
+    compressLevel: opts.compressLevel,
     mountFrom: opts.mountFrom ?? source.mountFrom,
     limiter: new Limiter(Math.max(1, Math.min(opts.concurrency ?? 6, sink.caps.maxConcurrentWrites))),
     gzipLimiter: new Limiter(1),
@@ -101,4 +108,11 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
   result.seconds = (performance.now() - started) / 1000;
   emit({ type: "summary", images: result.images, bytes: result.bytes, blobs: result.blobs, seconds: result.seconds });
   return result;
+}
+
+/** A level needs something to compress, at a level that compressor has; checked before any work starts. */
+function checkLevel(level: number, algo: Compression | undefined): void {
+  if (algo === undefined || algo === "none")
+    throw new ImgxError("USAGE", `Cannot use --compress-level ${level}: no layer is compressed by this copy`, { hint: "add --compress gzip or --compress zstd" });
+  blockCodec(algo, level);
 }

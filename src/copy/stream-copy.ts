@@ -21,7 +21,7 @@ export const copyStream: BlobStep = async (job): Promise<MovedBlob> => {
   let stream = (resumed?.stream ?? (await source.blob(src, { attempts }))).pipeThrough(v.stream);
   let result = v.result;
   if (plan.recompress) {
-    const { from, to, diffId } = plan.recompress;
+    const { from, to, diffId, level } = plan.recompress;
     const d = decompressStream(from);
     if (d) {
       stream = stream.pipeThrough(d);
@@ -32,7 +32,7 @@ export const copyStream: BlobStep = async (job): Promise<MovedBlob> => {
       // an uncompressed layer's digest is its diff_id; the first verify already hashes these very bytes
       throw new ImgxError("BAD_MANIFEST", `Cannot compress layer ${q(src.digest)}: it is uncompressed, so its diff_id should be the same digest, not ${q(diffId)}`);
     }
-    const c = compressStream(to);
+    const c = compressStream(to, level);
     if (c) {
       const out = verifyStream({}, `compressed ${what}`);
       stream = stream.pipeThrough(c).pipeThrough(out.stream);

@@ -2,7 +2,8 @@ import { DigestCounter, type Digest } from "../core/digest.ts";
 import { ImgxError } from "../core/errors.ts";
 import { checkHashed } from "../core/verify.ts";
 import type { Compression } from "../core/media-types.ts";
-import { parallelGzipStream } from "./gzip-blocks.ts";
+import { blockCodec } from "./block-compress.ts";
+import { parallelCompressStream } from "./gzip-blocks.ts";
 
 /**
  * The one hasher of a blob's bytes: passes chunks through, counts and hashes them, and errors the
@@ -46,10 +47,10 @@ export function decompressStream(c: Compression): TransformStream<Uint8Array, Ui
   return new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
 }
 
-export function compressStream(c: Compression): TransformStream<Uint8Array, Uint8Array> | undefined {
+/** gzip and zstd alike: 1 MiB blocks on every core (gzip-blocks.ts) at `level` (default: block-compress.ts). */
+export function compressStream(c: Compression, level?: number): TransformStream<Uint8Array, Uint8Array> | undefined {
   if (c === "none") return undefined;
-  if (c === "gzip") return parallelGzipStream();
-  return new CompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
+  return parallelCompressStream(blockCodec(c, level));
 }
 
 /** Reads a small stream (config, JSON) into memory, refusing more than `max` bytes. */

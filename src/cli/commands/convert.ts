@@ -1,13 +1,14 @@
 import { ImgxError, q } from "../../core/errors.ts";
 import { parseTransportRef } from "../../transports/parse.ts";
 import type { CliContext } from "../context.ts";
-import { addCopyFlags, addOutputFlags, type Flags } from "../options.ts";
+import { addCopyFlags, addOutputFlags, COMPRESS_LEVEL_HELP, type Flags } from "../options.ts";
 import { runTransfer } from "./transfer.ts";
 
 export function registerConvert(ctx: CliContext): void {
   const c = ctx.cli
     .command("convert <src> <dst>", "Convert between docker-save tarballs, OCI layouts and OCI archives (no registry)")
     .option("--compress <none|gzip|zstd|keep>", "Layer compression of the result (default: keep; docker-archive is always uncompressed)")
+    .option("--compress-level <n>", COMPRESS_LEVEL_HELP)
     .option("--format <oci|docker>", "Manifest format (default: what the destination format uses)")
     .option("--force", "Replace an existing archive / add to an existing OCI layout instead of failing");
   addOutputFlags(addCopyFlags(c))

@@ -1,12 +1,13 @@
 import { parseTransportRef } from "../../transports/parse.ts";
 import type { CliContext } from "../context.ts";
-import { addCopyFlags, addOutputFlags, addRegistryFlags, type Flags } from "../options.ts";
+import { addCopyFlags, addOutputFlags, addRegistryFlags, COMPRESS_LEVEL_HELP, type Flags } from "../options.ts";
 import { runTransfer } from "./transfer.ts";
 
 export function registerCopy(ctx: CliContext): void {
   const c = ctx.cli
     .command("copy <src> <dst>", "Copy an image between any two places: registry, docker-archive, oci, oci-archive")
     .option("--compress <none|gzip|zstd|keep>", "Layer compression of the result (default: keep)")
+    .option("--compress-level <n>", COMPRESS_LEVEL_HELP)
     .option("--format <oci|docker>", "Manifest format to write (default: keep, or what the destination requires)")
     .option("--mount-from <repo>", "Cross-mount blobs from this repository of the destination registry")
     .option("--chunk-size <size>", "Chunk size for chunked uploads (e.g. 16M)")

@@ -1,13 +1,14 @@
 import { ImgxError, q } from "../../core/errors.ts";
 import { parseTransportRef } from "../../transports/parse.ts";
 import type { CliContext } from "../context.ts";
-import { addCopyFlags, addOutputFlags, addRegistryFlags, type Flags } from "../options.ts";
+import { addCopyFlags, addOutputFlags, addRegistryFlags, COMPRESS_LEVEL_HELP, type Flags } from "../options.ts";
 import { runTransfer } from "./transfer.ts";
 
 export function registerPush(ctx: CliContext): void {
   const c = ctx.cli
     .command("push <src> <ref>", "Push a docker-save tarball, OCI layout or OCI archive to a registry")
     .option("--compress <gzip|zstd|none|keep>", "Layer compression (default: gzip for uncompressed layers, like docker push; compressed layers kept)")
+    .option("--compress-level <n>", COMPRESS_LEVEL_HELP)
     .option("--format <docker|oci>", "Manifest format to push (default: keep the source's)")
     .option("--mount-from <repo>", "Cross-mount blobs from this repository of the same registry")
     .option("--chunk-size <size>", "Chunk size for chunked uploads (e.g. 16M)")

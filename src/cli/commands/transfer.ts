@@ -6,7 +6,7 @@ import type { TransportRef } from "../../transports/parse.ts";
 import { RegistryClients } from "../../transports/registry/clients.ts";
 import type { CliContext } from "../context.ts";
 import { interruptSignal } from "../interrupt.ts";
-import { compressionFlag, formatFlag, intFlag, oneString, platformChoice, registryOptions, sizeFlag, strings, type Flags } from "../options.ts";
+import { compressionFlag, compressLevelFlag, formatFlag, intFlag, oneString, platformChoice, registryOptions, sizeFlag, strings, type Flags } from "../options.ts";
 import { outputMode, progressRenderer } from "../progress.ts";
 
 export interface TransferSpec {
@@ -42,6 +42,7 @@ export async function runTransfer(spec: TransferSpec, ctx: CliContext, flags: Fl
         platforms: platformChoice(argv, flags),
         compress: compressionFlag(argv),
         compressUncompressed: spec.compressUncompressed,
+        compressLevel: compressLevelFlag(argv),
         format: spec.formatIsContainer ? undefined : formatFlag(argv),
         tags: strings(argv, "tag", "t"),
         concurrency: intFlag(argv, "concurrency", "j"),
