@@ -77,7 +77,7 @@ describe("multi-member streams", () => {
   test("zstd: frames per block, read whole by zstd -d and DecompressionStream", async () => {
     const zs = await throughStream(text, parallelCompressStream(blockCodec("zstd")));
     expect(same(await systemDecompress("zstd", zs), text)).toBe(true);
-    const back = await new Response(new Blob([zs]).stream().pipeThrough(new DecompressionStream("zstd" as CompressionFormat))).arrayBuffer();
+    const back = await new Response(new Blob([zs]).stream().pipeThrough(new DecompressionStream("zstd" as "gzip"))).arrayBuffer();
     expect(same(new Uint8Array(back), text)).toBe(true);
     expect(zs.length).toBeLessThan(text.length / 4);
   });
@@ -88,6 +88,6 @@ describe("multi-member streams", () => {
     const out = compressBlock(random, blockCodec("gzip", 6));
     expect(out.length).toBeGreaterThanOrEqual(random.length);
     expect(out.length).toBeLessThan(random.length + 200);
-    expect(same(Bun.gunzipSync(out), random)).toBe(true);
+    expect(same(Bun.gunzipSync(out as Uint8Array<ArrayBuffer>), random)).toBe(true);
   });
 });
