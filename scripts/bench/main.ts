@@ -4,6 +4,10 @@ import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { measure, measurePair, row, type Measurement } from "./measure.ts";
 import { benchRegistry } from "./registry.ts";
+import { benchCompress, type Corpus } from "./compress.ts";
+import { benchDecompress } from "./decompress.ts";
+import { benchLevels } from "./levels.ts";
+import { REAL_DIRS } from "../../fixtures/real-save.ts";
 
 const args = process.argv.slice(2);
 const flag = (n: string, d: string) => {
@@ -14,6 +18,9 @@ const sections = args.filter((a) => !a.startsWith("--") && !/^\d+$/.test(a));
 const want = (s: string) => sections.length === 0 || sections.includes(s) || sections.includes("all");
 const runs = Number(flag("--runs", "3"));
 const sizeMb = Number(flag("--size-mb", "1024"));
+// compression rows run on both corpora unless one is named: real files (the headline) and random bytes
+const corpusFlag = flag("--corpus", "both");
+const corpora = corpusFlag === "both" ? ["real", "random"] : corpusFlag.split(",");
 const work = resolve(".bench");
 // a private copy, so rebuilding dist/imgx during a long run changes nothing mid-measurement
 mkdirSync(resolve(".bench"), { recursive: true });
@@ -22,7 +29,7 @@ await Bun.write(imgx, Bun.file(resolve("dist/imgx")));
 chmodSync(imgx, 0o755);
 mkdirSync(work, { recursive: true });
 
-export async function bigTar(mb: number): Promise<string> {
+async function bigTar(mb: number): Promise<string> {
   const p = `${work}/save-${mb}m.tar`;
   if (!existsSync(p)) {
     process.stderr.write(`generating ${mb} MiB docker-save tarball ${p}\n`);
@@ -30,6 +37,27 @@ export async function bigTar(mb: number): Promise<string> {
     if ((await g.exited) !== 0) throw new Error("fixture generation failed");
   }
   return p;
+}
+
+/** The real-file docker-save (fixtures/real-save.ts), built once per machine and kept under .bench/. */
+async function realTar(): Promise<string> {
+  const p = `${work}/real-save.tar`;
+  if (!existsSync(p)) {
+    process.stderr.write(`generating the real-file docker-save ${p} from ${REAL_DIRS.join(" ")}\n`);
+    const g = Bun.spawn([process.execPath, "fixtures/generate.ts", "--real", p], { stdout: "inherit", stderr: "inherit" });
+    if ((await g.exited) !== 0) throw new Error("real-file corpus generation failed");
+  }
+  return p;
+}
+
+async function corpusList(): Promise<Corpus[]> {
+  const out: Corpus[] = [];
+  for (const name of corpora) {
+    if (name === "real") out.push({ name, tar: await realTar(), note: `tars of ${REAL_DIRS.join(", ")} of this machine` });
+    else if (name === "random") out.push({ name, tar: await bigTar(sizeMb), note: "4 layers of seeded random bytes" });
+    else throw new Error(`--corpus ${name}: expected real, random or both, comma-separated`);
+  }
+  return out;
 }
 
 function table(title: string, ours: Measurement, theirs: Measurement, extra: Measurement[] = []): string {
@@ -56,13 +84,6 @@ async function benchConvert(): Promise<void> {
   console.log(table(`convert docker-save → OCI layout, ${(statSync(tar).size / 2 ** 20).toFixed(0)} MiB, 4 layers`, ours, theirs, [sha, synced]));
   console.log(`with its data on disk (sync) as skopeo's is: skopeo/imgx **${(theirs.seconds / synced.seconds).toFixed(2)}×**\n`);
   console.log(`imgx ÷ openssl sha256 time: **${(ours.seconds / sha.seconds).toFixed(2)}×** (target ≤ 1.5×)\n`);
-  const [oursGz, theirsGz] = await measurePair(
-    { label: "imgx convert --compress gzip", cmd: [imgx, "convert", "--quiet", "--compress", "gzip", tar, `oci:${out}`] },
-    { label: "skopeo copy (gzip)", cmd: ["skopeo", "copy", "-q", `docker-archive:${tar}`, `oci:${out}:bench`] },
-    { runs, before: clean },
-  );
-  await clean();
-  console.log(table("convert docker-save → OCI layout with gzip", oursGz, theirsGz));
 }
 
 /** Peak RSS must stay flat as the image grows: 1 GiB vs 4 GiB through the same convert. */
@@ -80,6 +101,10 @@ async function benchStartup(): Promise<void> {
   console.log(`### startup\n\nimgx --version median ${(m.seconds * 1000).toFixed(1)} ms over ${m.runs.length} runs (target < 50 ms)\n`);
 }
 
+const ctx = { work, imgx, runs, table };
+if (want("levels")) await benchLevels(await Promise.all((await corpusList()).map(async (c) => ({ name: c.name, path: c.tar }))), Number(flag("--sample-mb", "64")), runs);
+if (want("compress")) for (const c of await corpusList()) await benchCompress(ctx, c);
+if (want("decompress")) await benchDecompress(ctx, await realTar());
 if (want("convert")) await benchConvert();
 if (want("pull") || want("push") || want("copy")) await benchRegistry({ work, imgx, runs, sizeMb, bigTar, table, sections: { pull: want("pull"), push: want("push"), copy: want("copy") } });
 if (want("scale")) await benchScale();

@@ -10,6 +10,8 @@ type Cmd = string[] | (() => string[]);
 interface RunOpts {
   runs: number;
   before?: () => Promise<void>;
+  /** Runs after each run, untimed (e.g. to read the size of what the tool wrote). */
+  after?: (label: string) => Promise<void>;
   env?: Record<string, string>;
 }
 
@@ -35,6 +37,7 @@ async function once(label: string, cmdOrFn: Cmd, opts: RunOpts): Promise<{ secs:
   const code = await p.exited;
   const secs = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`${label}: ${cmd.join(" ")} exited ${code}: ${(await new Response(p.stderr).text()).slice(-500)}`);
+  await opts.after?.(label);
   return { secs, rss: (p.resourceUsage()?.maxRSS ?? 0) / 1024 / 1024 };
 }
 

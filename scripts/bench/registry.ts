@@ -56,12 +56,7 @@ export async function benchRegistry(c: Ctx): Promise<void> {
         { runs: c.runs, before: fresh },
       );
       console.log(c.table(`push ${c.sizeMb} MiB 4-layer OCI layout (gzip layers) to a fresh local registry`, ours, theirs));
-      const [oursTar, theirsTar] = await measurePair(
-        { label: "imgx push docker-save (gzip)", cmd: () => [c.imgx, "push", "--quiet", "--plain-http", tar, `${reg!.host}/bench/app:1`] },
-        { label: "skopeo copy docker-archive: → docker:// (gzip)", cmd: () => [...sk, `docker-archive:${tar}`, `docker://${reg!.host}/bench/app:1`] },
-        { runs: c.runs, before: fresh },
-      );
-      console.log(c.table(`push ${c.sizeMb} MiB docker-save tarball (uncompressed layers, gzip on the way) to a fresh registry`, oursTar, theirsTar));
+      // pushes that compress (docker-save, uncompressed layouts) are in compress.ts, on both corpora
     } finally {
       await reg?.stop();
     }
