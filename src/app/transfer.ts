@@ -1,4 +1,3 @@
-import { rename, writeFile } from "node:fs/promises";
 import { ImgxError, q } from "../core/errors.ts";
 import type { Compression, Family } from "../core/media-types.ts";
 import { hostPlatform } from "../core/platform.ts";
@@ -7,6 +6,7 @@ import { BlobInfoCache } from "../copy/blob-info-cache.ts";
 import type { CopyEvent } from "../copy/events.ts";
 import { copyImages, type CopyResult } from "../copy/pipeline.ts";
 import type { PlatformChoice } from "../copy/select.ts";
+import { writeFileAtomic } from "../storage/atomic.ts";
 import { openSink, openSource } from "../transports/open.ts";
 import { parseTransportRef, type TransportRef } from "../transports/parse.ts";
 import { RegistryClients } from "../transports/registry/clients.ts";
@@ -77,8 +77,7 @@ export async function transfer(opts: TransferOptions, ctx: AppContext = {}): Pro
       signal: ctx.signal,
     });
     if (opts.digestFile && result.images[0]) {
-      await writeFile(`${opts.digestFile}.tmp`, result.images[0].digest);
-      await rename(`${opts.digestFile}.tmp`, opts.digestFile);
+      await writeFileAtomic(opts.digestFile, result.images[0].digest);
     }
     return result;
   } finally {

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { chmod, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ImgxError, q } from "../core/errors.ts";
 
@@ -13,6 +13,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
   const tmp = tempSibling(path);
   try {
     await writeFile(tmp, data, mode === undefined ? undefined : { mode });
+    // writeFile's mode is filtered by the umask; a secret's file must be exactly this
+    if (mode !== undefined) await chmod(tmp, mode);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });

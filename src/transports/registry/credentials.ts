@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { chmod, rename, rm, writeFile } from "node:fs/promises";
+import { writeFileAtomic } from "../../storage/atomic.ts";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { ImgxError, q } from "../../core/errors.ts";
@@ -24,15 +24,7 @@ interface DockerConfig {
 async function writeConfig(cfg: DockerConfig): Promise<void> {
   const p = dockerConfigPath();
   mkdirSync(dirname(p), { recursive: true });
-  const tmp = `${p}.imgx-tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  try {
-    await writeFile(tmp, `${JSON.stringify(cfg, null, "\t")}\n`, { mode: 0o600 });
-    await chmod(tmp, 0o600); // writeFile's mode is filtered by the umask
-    await rename(tmp, p);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new ImgxError("IO", `Cannot write ${q(p)}: ${(e as Error).message}`, { cause: e });
-  }
+  await writeFileAtomic(p, `${JSON.stringify(cfg, null, "\t")}\n`, 0o600);
 }
 
 function readConfig(): DockerConfig {
