@@ -2,7 +2,8 @@ import { MT } from "../core/media-types.ts";
 import { formatPlatform } from "../core/platform.ts";
 import type { ImageSource, ManifestData } from "../transports/types.ts";
 import { selectChildren, type PlatformChoice } from "./select.ts";
-import { readConfig } from "./config.ts";
+import { readConfigLoose } from "./config.ts";
+import { MAX_CONFIG_BYTES } from "../core/json.ts";
 
 export interface ImageDescription {
   names: string[];
@@ -26,6 +27,8 @@ export interface ImageDescription {
     labels?: Record<string, string> | null;
   };
   layers?: { digest: string; size: number; mediaType: string }[];
+  /** Set when the manifest is not a container image (no image config): its artifactType, else its config's media type. */
+  artifactType?: string;
   totalSize?: number;
   /** Exact bytes: the top manifest/index, the selected manifest, and the config. */
   raw: { top: Uint8Array; manifest?: Uint8Array; config?: Uint8Array };
@@ -53,23 +56,27 @@ export async function describeSource(source: ImageSource, choice: PlatformChoice
       const man = m.parsed.manifest;
       d.layers = man.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
       d.totalSize = man.layers.reduce((a, l) => a + l.size, 0) + man.config.size;
-      if (man.config.mediaType === MT.dockerConfig || man.config.mediaType === MT.ociConfig) {
-        const { bytes, config } = await readConfig(source, man.config);
+      const isImage = man.config.mediaType === MT.dockerConfig || man.config.mediaType === MT.ociConfig;
+      // an artifact's config is shown as it is (`inspect --config` prints it, like skopeo); a huge one is left out
+      if (isImage || man.config.size <= MAX_CONFIG_BYTES) {
+        const { bytes, config } = await readConfigLoose(source, man.config);
         d.raw.config = bytes;
-        const c = config.config ?? {};
-        d.config = {
-          os: config.os,
-          architecture: config.architecture,
-          variant: config.variant,
-          created: config.created,
-          entrypoint: c.Entrypoint,
-          cmd: c.Cmd,
-          workingDir: c.WorkingDir || undefined,
-          user: c.User || undefined,
-          env: c.Env,
-          labels: c.Labels,
-        };
+        const c = config?.config ?? {};
+        if (config)
+          d.config = {
+            os: config.os,
+            architecture: config.architecture,
+            variant: config.variant,
+            created: config.created,
+            entrypoint: c.Entrypoint,
+            cmd: c.Cmd,
+            workingDir: c.WorkingDir || undefined,
+            user: c.User || undefined,
+            env: c.Env,
+            labels: c.Labels,
+          };
       }
+      if (!d.config) d.artifactType = man.artifactType ?? man.config.mediaType;
     }
     out.push(d);
   }

@@ -9,7 +9,7 @@ import { moveBlob, type BlobPlan, type MovedBlob } from "./blob-mover.ts";
 import { convertConfigType, convertLayerType } from "./convert-types.ts";
 import type { EventSink } from "./events.ts";
 import { Limiter, SingleFlight } from "../core/limit.ts";
-import { readConfig } from "./config.ts";
+import { readConfigLoose } from "./config.ts";
 
 export interface CopyContext {
   source: ImageSource;
@@ -41,16 +41,31 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
   const srcFamily = familyOf(data.parsed.mediaType);
   const family = ctx.family ?? srcFamily;
   const isImage = IMAGE_CONFIG_TYPES.includes(m.config.mediaType);
-  const config = isImage ? await readConfig(ctx.source, m.config) : undefined;
+  const read = isImage ? await readConfigLoose(ctx.source, m.config) : undefined;
+  const config = read?.config ? { bytes: read.bytes, config: read.config } : undefined;
+  // layers stored uncompressed are gzipped on push by default; an artifact's are left as they are
+  const lctx: CopyContext = config ? ctx : { ...ctx, compressPlain: undefined };
+  if (!config) {
+    // Not an image (an artifact, or an image-typed config that is not an image config): copied byte
+    // for byte or not at all, since converting it would mean interpreting it.
+    const why = read?.notImage ? "its config is not an image config" : `its config is ${q(m.config.mediaType)}, not an image config`;
+    if (ctx.sink.caps.needsImageConfig)
+      throw new ImgxError("UNSUPPORTED", `Cannot write ${data.descriptor.digest} from ${ctx.source.label} to ${ctx.sink.label}: it is not a container image (${why}), and that format holds only images`, {
+        hint: "copy it to an OCI layout (oci:DIR), an OCI archive or a registry instead, which keep it as it is",
+      });
+    if (family !== srcFamily || layersChangeForm(lctx, m))
+      throw new ImgxError("UNSUPPORTED", `Cannot convert ${data.descriptor.digest} from ${ctx.source.label}: it is not a container image (${why}), so it is copied only as it is`, {
+        hint: "leave out --format/--compress for it (or copy it separately)",
+      });
+  }
   const configOut = { ...m.config, mediaType: convertConfigType(m.config.mediaType, family) };
   if (config && config.config.rootfs.diff_ids.length !== m.layers.length && layersChangeForm(ctx, m))
     throw new ImgxError("BAD_MANIFEST", `Cannot convert ${data.descriptor.digest}: ${m.layers.length} layers but ${config.config.rootfs.diff_ids.length} rootfs.diff_ids in its config`);
-
-  const configMove = config
-    ? ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => putBytes(ctx, config.bytes, configOut)))
+  const configMove = read
+    ? ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => putBytes(ctx, read.bytes, configOut)))
     : ctx.blobs.do(`${m.config.digest}>keep`, () => ctx.limiter.run(() => moveBlob(ctx, { src: m.config, mediaType: configOut.mediaType })));
   const layerMoves = m.layers.map((l, i) => {
-    const plan = planLayer(ctx, l, family, config?.config.rootfs.diff_ids[i]);
+    const plan = planLayer(lctx, l, family, config?.config.rootfs.diff_ids[i]);
     const key = `${l.digest}>${plan.recompress?.to ?? "keep"}`;
     // compression already spreads one layer over every core (gzip-blocks.ts); layers compressed side by side only add memory
     const limiter = plan.recompress && plan.recompress.to !== "none" ? ctx.gzipLimiter : ctx.limiter;

@@ -20,10 +20,15 @@ export function selectChildren(index: ImageIndex, choice: PlatformChoice, what: 
         bestScore = s;
       }
     }
+    // No entry carries a platform (artifact indexes, go-containerregistry's test_index): the
+    // platform-less entries are the only candidates, and skopeo takes the first of them.
+    if (!best && usable.every((m) => !m.platform)) best = usable.find((m) => isManifestType(m.mediaType) || isIndexType(m.mediaType));
     if (!best) {
-      const avail = usable.map((m) => (m.platform ? formatPlatform(m.platform) : "unknown")).filter((p) => p !== "unknown/unknown");
-      throw new ImgxError("PLATFORM_NOT_FOUND", `Cannot select platform ${formatPlatform(want)} from ${what}: available: ${avail.join(", ") || "none"}`, {
-        hint: "pass --platform with one of these, or --all-platforms",
+      const avail = usable.filter((m) => m.platform && formatPlatform(m.platform) !== "unknown/unknown").map((m) => formatPlatform(m.platform!));
+      const bare = usable.length - avail.length;
+      const list = [...new Set(avail)].join(", ") || "none";
+      throw new ImgxError("PLATFORM_NOT_FOUND", `Cannot select platform ${formatPlatform(want)} from ${what}: available: ${list}${bare ? ` (and ${bare} ${bare === 1 ? "entry" : "entries"} without a platform)` : ""}`, {
+        hint: avail.length ? `pass --platform ${avail[0]} (or another listed one), or --all-platforms to keep the whole index` : "pass --all-platforms to keep the whole index",
       });
     }
     if (!picked.includes(best)) picked.push(best);

@@ -4,7 +4,7 @@ import { spoolToTemp } from "../storage/spool.ts";
 import type { BlobInput, RangeRead } from "../transports/types.ts";
 import type { MovedBlob } from "./blob-mover.ts";
 import { startProgress, type BlobJob, type BlobStep } from "./blob-steps.ts";
-import { compressStream, decompressStream, verifyStream } from "./streams.ts";
+import { compressStream, decompress, verifyStream } from "./streams.ts";
 
 /**
  * The general way, which always applies: one pass source → verify (hash) → optional decompress →
@@ -22,9 +22,9 @@ export const copyStream: BlobStep = async (job): Promise<MovedBlob> => {
   let result = v.result;
   if (plan.recompress) {
     const { from, to, diffId, level } = plan.recompress;
-    const d = decompressStream(from);
-    if (d) {
-      stream = stream.pipeThrough(d);
+    if (from !== "none") {
+      // a decompressor failure is bad data naming this blob, not a broken connection (streams.ts)
+      stream = decompress(stream, from, what);
       const u = verifyStream({ digest: diffId }, `uncompressed ${what} (diff_id)`);
       stream = stream.pipeThrough(u.stream);
       result = u.result;

@@ -42,9 +42,46 @@ export function verifyStream(
   };
 }
 
-export function decompressStream(c: Compression): TransformStream<Uint8Array, Uint8Array> | undefined {
-  if (c === "none") return undefined;
-  return new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
+/**
+ * Decompresses `input`. A failure of the decompressor itself (not valid gzip/zstd, cut short) is
+ * bad data, never a network error: it becomes BAD_ARCHIVE naming `what`, so nothing retries it as a
+ * broken connection and the CLI exits 6. Errors from `input` (verification, network) pass unchanged.
+ */
+export function decompress(input: ReadableStream<Uint8Array>, c: Compression, what: string): ReadableStream<Uint8Array> {
+  if (c === "none") return input;
+  let upstream: { error: unknown } | undefined;
+  // read the input ourselves to remember its own errors, so the decompressor's failures can be told apart
+  const reader = input.getReader();
+  const source = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const r = await reader.read();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      } catch (e) {
+        upstream = { error: e };
+        controller.error(e);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  const out = source.pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>).getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const r = await out.read();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      } catch (e) {
+        if (upstream || e instanceof ImgxError) throw upstream ? upstream.error : e;
+        throw new ImgxError("BAD_ARCHIVE", `Cannot decompress ${what}: not valid ${c} data (${(e as Error)?.message ?? e})`, {
+          hint: "the blob's digest matches, so the source stored it this way; re-create the image (or its layer) from an intact copy",
+          cause: e,
+        });
+      }
+    },
+    cancel: (reason) => out.cancel(reason),
+  });
 }
 
 /** gzip and zstd alike: 1 MiB blocks on every core (gzip-blocks.ts) at `level` (default: block-compress.ts). */

@@ -90,8 +90,9 @@ export function parseDescriptor(v: unknown, what: string): Descriptor {
 /**
  * Parses and validates manifest or index bytes. `declared` is the media type the container
  * (registry Content-Type, descriptor) claimed; the body's own mediaType wins when present and must agree.
+ * `declaredBy` says who claimed it, for the message: a registry serves, a local descriptor points.
  */
-export function parseManifestBytes(bytes: Uint8Array, what: string, declared?: string): Parsed {
+export function parseManifestBytes(bytes: Uint8Array, what: string, declared?: string, declaredBy: "registry" | "descriptor" = "registry"): Parsed {
   const o = asObject(parseJsonBytes(bytes, what), what);
   const bodyType = optStr(o, "mediaType", what);
   if (o.schemaVersion === 1 || (bodyType && SCHEMA1_TYPES.includes(bodyType)) || (declared && SCHEMA1_TYPES.includes(declared)))
@@ -101,7 +102,13 @@ export function parseManifestBytes(bytes: Uint8Array, what: string, declared?: s
   if (o.schemaVersion !== 2) throw new ImgxError("BAD_MANIFEST", `Cannot read ${what}: schemaVersion must be 2, got ${q(o.schemaVersion)}`);
   const usableDeclared = declared && (INDEX_TYPES.includes(declared) || MANIFEST_TYPES.includes(declared)) ? declared : undefined;
   if (bodyType && usableDeclared && bodyType !== usableDeclared)
-    throw new ImgxError("BAD_MANIFEST", `Cannot read ${what}: body says mediaType ${q(bodyType)} but it was served as ${q(usableDeclared)}`);
+    throw new ImgxError(
+      "BAD_MANIFEST",
+      declaredBy === "registry"
+        ? `Cannot read ${what}: body says mediaType ${q(bodyType)} but it was served as ${q(usableDeclared)}`
+        : `Cannot read ${what}: its body says mediaType ${q(bodyType)} but the descriptor pointing to it says ${q(usableDeclared)}`,
+      declaredBy === "registry" ? {} : { hint: "the index entry must name the manifest's own media type; fix that entry (imgx does not guess which of the two is right)" },
+    );
   let mediaType = bodyType ?? usableDeclared;
   if (!mediaType) mediaType = Array.isArray(o.manifests) ? MT.ociIndex : o.config !== undefined ? MT.ociManifest : "";
   if (INDEX_TYPES.includes(mediaType)) {

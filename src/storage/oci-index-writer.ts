@@ -2,17 +2,27 @@ import { encodeJson } from "../core/json.ts";
 import type { Descriptor } from "../core/manifest.ts";
 import { MT } from "../core/media-types.ts";
 import { splitImageName, formatReference } from "../core/reference.ts";
-import { CONTAINERD_NAME, REF_NAME } from "./oci-layout-reader.ts";
+import { CONTAINERD_NAME, REF_NAME, canonicalName } from "./oci-layout-reader.ts";
 
 export const OCI_LAYOUT_BYTES = new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}');
 
 /**
- * The top-level entries of an index.json being written. Names follow Docker 25's convention:
- * ref.name holds the tag, io.containerd.image.name the full reference (when there is one).
+ * How a name is written into index.json:
+ * - "as-given" (OCI layouts and archives, skopeo's convention): ref.name is the name exactly as the
+ *   user or the source gave it ("a/one:v1", "1.2"), so `oci:DIR:a/one:v1` finds it again in skopeo
+ *   and umoci, and two repositories with one tag stay apart;
+ * - "tag" (the OCI layout inside a docker-save, Docker 25's convention): ref.name is the tag alone.
+ * Either way a full reference also gets io.containerd.image.name (its normalised form).
  */
+export type RefNameStyle = "as-given" | "tag";
+
+/** The top-level entries of an index.json being written. */
 export class IndexEntries {
   readonly entries: Descriptor[];
-  constructor(existing: Descriptor[] = []) {
+  constructor(
+    existing: Descriptor[] = [],
+    private readonly style: RefNameStyle = "as-given",
+  ) {
     this.entries = [...existing];
   }
 
@@ -27,16 +37,17 @@ export class IndexEntries {
     for (const name of names) {
       const { ref, tag } = splitImageName(name);
       const full = ref ? formatReference(ref) : undefined;
-      const annotations: Record<string, string> = { [REF_NAME]: tag };
+      const refName = this.style === "tag" ? tag : name;
+      const annotations: Record<string, string> = { [REF_NAME]: refName };
       if (full) annotations[CONTAINERD_NAME] = full;
-      // A name moves to the new image: drop entries carrying the same name. A bare tag is looked up
-      // by ref.name alone (skopeo, umoci), so any entry with that ref.name would make it ambiguous.
+      // A name moves to the new image: drop entries carrying the same name. A ref.name is looked up
+      // as it is (skopeo, umoci), so any entry with that ref.name would make it ambiguous.
       for (let i = this.entries.length - 1; i >= 0; i--) {
         const e = this.entries[i]!;
         const a = e.annotations;
-        const same = full ? a?.[CONTAINERD_NAME] === full || (!a?.[CONTAINERD_NAME] && a?.[REF_NAME] === tag) : a?.[REF_NAME] === tag;
+        const same = a?.[REF_NAME] === refName || (full !== undefined && (a?.[CONTAINERD_NAME] ?? canonicalName(a?.[REF_NAME] ?? "")) === full);
         // other names this same image carries (e.g. "a:1" beside bare "1") stay; an exact repeat goes
-        const repeat = e.digest === desc.digest && (!a || (a[REF_NAME] === tag && a[CONTAINERD_NAME] === full));
+        const repeat = e.digest === desc.digest && (!a || (a[REF_NAME] === refName && a[CONTAINERD_NAME] === full));
         if ((same && e.digest !== desc.digest) || repeat) this.entries.splice(i, 1);
       }
       this.entries.push({ ...base, annotations });

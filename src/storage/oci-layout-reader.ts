@@ -3,7 +3,7 @@ import { ImgxError, q } from "../core/errors.ts";
 import { asObject, MAX_JSON_BYTES, parseJsonBytes } from "../core/json.ts";
 import { parseManifestBytes, type Descriptor, type ImageIndex } from "../core/manifest.ts";
 import { isIndexType, isManifestType } from "../core/media-types.ts";
-import { formatReference, parseDockerReference } from "../core/reference.ts";
+import { formatReference, isTag, parseDockerReference, splitImageName } from "../core/reference.ts";
 import { checkBytes } from "../core/verify.ts";
 import type { ManifestData, SourceImage } from "../core/manifest.ts";
 import type { BlobFile } from "./file-tree.ts";
@@ -58,11 +58,13 @@ export class OciLayoutReader {
       const canon = canonicalName(name);
       const full = all.filter((i) => canon && i.names.some((n) => n !== i.descriptor.annotations?.[REF_NAME] && canonicalName(n) === canon));
       if (full.length) return full.slice(0, 1);
-      const hit = all.filter((i) => i.descriptor.annotations?.[REF_NAME] === name || (canon && i.names.some((n) => canonicalName(n) === canon)));
-      const digests = new Set(hit.map((i) => i.descriptor.digest));
-      if (digests.size > 1)
-        throw new ImgxError("USAGE", `Cannot choose image ${q(name)} in ${q(this.tree.label)}: ${digests.size} different images carry that name (${hit.flatMap((i) => i.names).join(", ")})`, {
-          hint: "give the full name or @sha256:…",
+      let hit = all.filter((i) => i.descriptor.annotations?.[REF_NAME] === name || (canon && i.names.some((n) => canonicalName(n) === canon)));
+      // a bare tag also finds a name written whole ("app:1.0", skopeo's form), when only one image has that tag
+      if (!hit.length && isTag(name)) hit = all.filter((i) => [...i.names, i.descriptor.annotations?.[REF_NAME] ?? ""].some((n) => n.includes(":") && splitImageName(n).tag === name));
+      const digests = [...new Set(hit.map((i) => i.descriptor.digest))];
+      if (digests.length > 1)
+        throw new ImgxError("USAGE", `Cannot choose image ${q(name)} in ${q(this.tree.label)}: ${digests.length} different images carry that name: ${digests.map((d) => `@${d}`).join(", ")}`, {
+          hint: `choose one by digest (the reference's name part "@sha256:…")${hit.some((i) => i.names.some((n) => n !== name)) ? ` or by full name: ${[...new Set(hit.flatMap((i) => i.names))].join(", ")}` : ""}`,
         });
       if (hit.length) return hit.slice(0, 1);
     }
@@ -79,7 +81,7 @@ export class OciLayoutReader {
     if (this.tree.size(p) === undefined) throw new ImgxError("BLOB_UNKNOWN", `Cannot read ${what}: ${p} is missing`);
     const bytes = await this.tree.readSmall(p, MAX_JSON_BYTES);
     checkBytes(bytes, desc, what);
-    return { descriptor: desc, bytes, parsed: parseManifestBytes(bytes, what, desc.mediaType) };
+    return { descriptor: desc, bytes, parsed: parseManifestBytes(bytes, what, desc.mediaType, "descriptor") };
   }
 
   blobFile(desc: Descriptor): BlobFile | undefined {

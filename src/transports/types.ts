@@ -51,6 +51,8 @@ export interface SinkCaps {
   layerCompression?: Compression;
   /** Several top-level images in one destination (OCI layout, docker-archive with several tags). */
   multiImage: boolean;
+  /** Holds only container images (docker-archive): artifacts and configs that are not image configs are refused. */
+  needsImageConfig?: boolean;
 }
 
 /** How a blob read may be repeated and stopped (registry sources; local ones ignore it). */

@@ -58,7 +58,7 @@ describe("convert", () => {
     }
     await ok(["convert", join(fx, "multi-save.tar"), `oci:${p("umoci-multi")}`]);
     const ls = await run(["umoci", "ls", "--layout", p("umoci-multi")]);
-    expect(ls.stdout.split("\n").filter(Boolean).sort()).toEqual(["1", "2", "latest"]);
+    expect(ls.stdout.split("\n").filter(Boolean).sort()).toEqual(["multi/a:1", "multi/a:latest", "multi/b:2"]);
   }, 60_000);
 
   test("we read what skopeo writes in all three formats", async () => {

@@ -123,9 +123,9 @@ describe("local transports with skopeo and umoci", () => {
     await convert(`oci:${um}:base`, `docker-archive:${p("um.tar")}:um/hello:1`);
     await convert(`docker-archive:${p("um.tar")}`, `oci:${p("um-back")}`);
     const ls = (await tool(["umoci", "ls", "--layout", p("um-back")])).trim().split("\n");
-    expect(ls).toEqual(["1"]);
-    await tool(["umoci", "stat", "--image", `${p("um-back")}:1`]);
-    await tool(["umoci", "config", "--image", `${p("um-back")}:1`, "--tag", "2", "--config.cmd", "x"]);
+    expect(ls).toEqual(["um/hello:1"]);
+    await tool(["umoci", "stat", "--image", `${p("um-back")}:um/hello:1`]);
+    await tool(["umoci", "config", "--image", `${p("um-back")}:um/hello:1`, "--tag", "2", "--config.cmd", "x"]);
     const edited = await openSource(parseTransportRef(`oci:${p("um-back")}:2`));
     expect(await verifyAll(edited)).toBe(2);
   }, 60_000);

@@ -61,7 +61,7 @@ describe("docker-archive sink", () => {
   test("Docker 25+ shape with manifest.json, repositories, oci-layout and index.json", async () => {
     const path = p("out.tar");
     const sink = await openDockerArchiveSink(path, { existing: "error" });
-    expect(sink.caps).toEqual({ maxConcurrentWrites: 1, acceptsIndex: false, needsKnownSize: true, family: "docker", layerCompression: "none", multiImage: true });
+    expect(sink.caps).toEqual({ maxConcurrentWrites: 1, acceptsIndex: false, needsKnownSize: true, family: "docker", layerCompression: "none", multiImage: true, needsImageConfig: true });
     const [a, b, c] = [testImage("a", "docker"), testImage("b", "docker"), testImage("c", "docker")];
     await putImage(sink, a, ["docker.io/library/app:1", "localhost:5000/x/app:2"]);
     await putImage(sink, b, ["1.0"]); // a bare tag can't be a RepoTag

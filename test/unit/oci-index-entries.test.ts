@@ -10,7 +10,7 @@ const d = (n: number): Descriptor => ({ mediaType: MT.ociManifest, digest: `sha2
 const view = (ix: IndexEntries) => ix.entries.map((e) => [e.digest.slice(7, 8), e.annotations?.[REF], e.annotations?.[CTR]]);
 
 test("full names get ref.name = tag plus the normalised containerd name; bare tags only ref.name", () => {
-  const ix = new IndexEntries();
+  const ix = new IndexEntries([], "tag");
   ix.add(d(1), ["app:1.2"]);
   ix.add(d(2), ["localhost:5000/team/x:v3"]);
   ix.add(d(3), ["edge"]);
@@ -25,7 +25,7 @@ test("full names get ref.name = tag plus the normalised containerd name; bare ta
 });
 
 test("a name present already moves to the new image", () => {
-  const ix = new IndexEntries([{ ...d(1), annotations: { [REF]: "1.2", [CTR]: "docker.io/library/app:1.2" } }, { ...d(2), annotations: { [REF]: "old" } }]);
+  const ix = new IndexEntries([{ ...d(1), annotations: { [REF]: "1.2", [CTR]: "docker.io/library/app:1.2" } }, { ...d(2), annotations: { [REF]: "old" } }], "tag");
   ix.add(d(3), ["docker.io/library/app:1.2"]);
   ix.add(d(4), ["old"]);
   expect(view(ix)).toEqual([
@@ -41,7 +41,7 @@ test("a name present already moves to the new image", () => {
 });
 
 test("the same image: repeats collapse, its other names stay, an unnamed entry is not doubled", () => {
-  const ix = new IndexEntries();
+  const ix = new IndexEntries([], "tag");
   ix.add(d(1), ["a:1", "1"]);
   ix.add(d(1), ["a:1"]);
   ix.add(d(1), []);
@@ -49,9 +49,29 @@ test("the same image: repeats collapse, its other names stay, an unnamed entry i
     ["1", "1", undefined],
     ["1", "1", "docker.io/library/a:1"],
   ]);
-  const un = new IndexEntries();
+  const un = new IndexEntries([], "tag");
   un.add(d(2), []);
   un.add(d(2), []);
   un.add(d(2), ["b:2"]);
   expect(view(un)).toEqual([["2", "2", "docker.io/library/b:2"]]);
+});
+
+test("OCI layouts write the name as given (skopeo's convention): two repositories with one tag stay apart", () => {
+  const ix = new IndexEntries();
+  ix.add(d(1), ["a/one:v1"]);
+  ix.add(d(2), ["b/two:v1"]);
+  ix.add(d(3), ["v1"]);
+  expect(view(ix)).toEqual([
+    ["1", "a/one:v1", "docker.io/a/one:v1"],
+    ["2", "b/two:v1", "docker.io/b/two:v1"],
+    ["3", "v1", undefined],
+  ]);
+  // the same name again moves, whichever form the older entry was written in (Docker 25's tag form included)
+  const old = new IndexEntries([{ ...d(1), annotations: { [REF]: "v1", [CTR]: "docker.io/a/one:v1" } }, { ...d(2), annotations: { [REF]: "docker.io/b/two:v1" } }]);
+  old.add(d(3), ["a/one:v1"]);
+  old.add(d(4), ["b/two:v1"]);
+  expect(view(old)).toEqual([
+    ["3", "a/one:v1", "docker.io/a/one:v1"],
+    ["4", "b/two:v1", "docker.io/b/two:v1"],
+  ]);
 });

@@ -35,7 +35,8 @@ test("`docker save a:latest b:latest`: full names choose, the shared bare tag is
     .then((s) => s.images())
     .catch((x) => x);
   expect(isImgxError(e, "USAGE")).toBe(true);
-  expect(e.message).toContain("2 different images carry that name (docker.io/library/a:latest, docker.io/library/b:latest)");
+  expect(e.message).toContain(`2 different images carry that name: @sha256:${"1".repeat(64)}, @sha256:${"2".repeat(64)}`);
+  expect(e.hint).toContain("docker.io/library/a:latest, docker.io/library/b:latest");
   expect(e.message).toContain(dir);
 });
 

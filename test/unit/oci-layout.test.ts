@@ -63,7 +63,7 @@ describe("OCI layout source", () => {
 });
 
 describe("OCI layout sink", () => {
-  test("a new layout appears only at commit; names follow Docker 25; platforms are kept", async () => {
+  test("a new layout appears only at commit; names are written as given (skopeo); platforms are kept", async () => {
     const dir = p("new");
     const sink = await openOciLayoutSink(dir, { existing: "error" });
     expect(sink.caps).toEqual({ maxConcurrentWrites: 8, acceptsIndex: true, needsKnownSize: false, family: "oci", multiImage: true });
@@ -73,7 +73,7 @@ describe("OCI layout sink", () => {
     await sink.commit();
     expect(JSON.parse(readFileSync(join(dir, "oci-layout"), "utf8"))).toEqual({ imageLayoutVersion: "1.0.0" });
     expect(indexOf(dir).manifests).toEqual([
-      { ...img.desc, annotations: { [REF]: "v1", [CTR]: "localhost:5000/team/app:v1" } },
+      { ...img.desc, annotations: { [REF]: "localhost:5000/team/app:v1", [CTR]: "localhost:5000/team/app:v1" } },
       { ...img.desc, annotations: { [REF]: "1.0" } },
     ]);
     expect(readdirSync(join(dir, "blobs", "sha256")).sort()).toEqual([img.config, ...img.layers, img.manifest].map((b) => sha256Bytes(b).slice(7)).sort());

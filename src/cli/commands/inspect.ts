@@ -42,7 +42,8 @@ function renderText(d: ImageDescription): string {
     lines.push("Platforms:");
     for (const p of d.platforms) lines.push(`  ${p.platform.padEnd(16)} ${p.digest}`);
   }
-  if (d.manifest) lines.push(`Selected:   ${d.manifest.platform ?? "?"} ${d.manifest.digest}`);
+  if (d.manifest) lines.push(`Selected:   ${d.manifest.platform ?? "(no platform)"} ${d.manifest.digest}`);
+  if (d.artifactType) lines.push(`Artifact:   ${d.artifactType} (not a container image)`);
   if (d.config) {
     const c = d.config;
     lines.push(`Platform:   ${[c.os, c.architecture, c.variant].filter(Boolean).join("/")}`);

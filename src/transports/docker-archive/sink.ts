@@ -21,11 +21,11 @@ interface SavedImage {
  * uncompressed (the pipeline decompresses), so each layer's digest is its diff_id.
  */
 export class DockerArchiveSink implements ImageSink {
-  readonly caps: SinkCaps = { maxConcurrentWrites: 1, acceptsIndex: false, needsKnownSize: true, family: "docker", layerCompression: "none", multiImage: true };
+  readonly caps: SinkCaps = { maxConcurrentWrites: 1, acceptsIndex: false, needsKnownSize: true, family: "docker", layerCompression: "none", multiImage: true, needsImageConfig: true };
   private readonly tar: TarFileWriter;
   private readonly blobs: TarBlobStore;
   private readonly images: SavedImage[] = [];
-  private readonly index = new IndexEntries();
+  private readonly index = new IndexEntries([], "tag");
 
   constructor(readonly path: string) {
     this.tar = new TarFileWriter(path);
@@ -45,7 +45,7 @@ export class DockerArchiveSink implements ImageSink {
   }
 
   async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
-    const parsed = parseManifestBytes(bytes, `manifest ${desc.digest}`, desc.mediaType);
+    const parsed = parseManifestBytes(bytes, `manifest ${desc.digest}`, desc.mediaType, "descriptor");
     if (parsed.kind === "index")
       throw new ImgxError("UNSUPPORTED", `Cannot write an index to ${q(this.path)}: docker-archive holds one image per name`, { hint: "choose one --platform" });
     await this.blobs.put(desc.digest, bytes.length, bytes);

@@ -127,7 +127,8 @@ function parseSaveManifest(bytes: Uint8Array, path: string): SaveEntry[] {
     const o = e as Partial<SaveEntry>;
     if (typeof o?.Config !== "string" || !Array.isArray(o.Layers) || o.Layers.some((l) => typeof l !== "string"))
       throw new ImgxError("BAD_ARCHIVE", `Cannot read ${what}: entry ${i} needs a "Config" string and a "Layers" array of strings`);
-    const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t): t is string => typeof t === "string") : null;
+    // docker load reads "repo" without a tag as "repo:latest" (go-containerregistry's test_bundle.tar has such tags)
+    const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t): t is string => typeof t === "string").map(withDefaultTag) : null;
     return { Config: o.Config, Layers: o.Layers, RepoTags: tags };
   });
 }
@@ -150,4 +151,10 @@ function selectImages(images: SourceImage[], name: string | undefined, path: str
   }
   const present = images.flatMap((i) => i.names);
   throw new ImgxError("NOT_FOUND", `Cannot find image ${q(name)} in ${q(path)}: ${present.length ? `tags present: ${present.join(", ")}` : "its images have no tags; use @0, @1, …"}`);
+}
+
+/** "repo" → "repo:latest"; a name with a tag or digest stays as it is (a registry port is not a tag). */
+export function withDefaultTag(name: string): string {
+  const last = name.slice(name.lastIndexOf("/") + 1);
+  return last.includes(":") || last.includes("@") || name === "" ? name : `${name}:latest`;
 }
