@@ -54,8 +54,11 @@ export async function moveBlob(ctx: MoveContext, plan: BlobPlan): Promise<MovedB
       if (ctx.cache && rc?.diffId && rc.to !== "none" && moved.state === "copied") ctx.cache.set(rc.diffId, rc.to, { digest: moved.desc.digest, size: moved.desc.size });
       return moved;
     } catch (e) {
+      // fetching again helps only when the bytes differ from what the digest names; bad data the digest
+      // vouches for (a layer that is not valid gzip, BAD_ARCHIVE) would come back the same
+      const integrity = isIntegrityError(e) && !isImgxError(e, "BAD_ARCHIVE");
       const network = isImgxError(e, "NETWORK") || (!isImgxError(e) && isConnectionError(e));
-      if (isIntegrityError(e) && integrityRetries-- > 0) continue;
+      if (integrity && integrityRetries-- > 0) continue;
       if (network && attempts.retry()) {
         await Bun.sleep(200 * attempts.retried);
         continue;
