@@ -8,6 +8,7 @@ import type { BlobInfoCache } from "./blob-info-cache.ts";
 import { copyLocalFile, mount, skipExisting, skipRemembered, type BlobJob, type BlobStep } from "./blob-steps.ts";
 import type { BlobState, EventSink } from "./events.ts";
 import { copyStream } from "./stream-copy.ts";
+import type { WorkerPools } from "./worker-pool.ts";
 
 export interface BlobPlan {
   src: Descriptor;
@@ -30,6 +31,8 @@ export interface MoveContext {
   /** Sends of one blob's GET after the first, shared with the registry client's own retries. */
   retries?: number;
   cache?: BlobInfoCache;
+  /** Threads for local file copies and block compression. */
+  workers?: WorkerPools;
 }
 
 /**

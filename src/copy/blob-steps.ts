@@ -42,7 +42,7 @@ export const copyLocalFile: BlobStep = async (job) => {
   if (!file || !target || !out) return undefined;
   const onBytes = startProgress(job);
   try {
-    await copyFileVerified(file, target, plan.src, `blob ${plan.src.digest} from ${source.label}`, onBytes);
+    await copyFileVerified(file, target, plan.src, `blob ${plan.src.digest} from ${source.label}`, onBytes, job.workers);
     await target.keep(plan.src.digest);
   } catch (e) {
     await target.discard();

@@ -2,7 +2,7 @@ import type { Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
 import { checkHashed } from "../core/verify.ts";
 import type { BlobFile } from "../transports/types.ts";
-import { createWorkerPool, WorkerTaskError, type WorkerPool } from "./worker-pool.ts";
+import { WorkerPools, WorkerTaskError } from "./worker-pool.ts";
 
 /**
  * The worker reads the byte range, hashes each chunk and writes that same chunk: one pass, like the
@@ -50,11 +50,10 @@ self.onmessage = (e) => {
 };
 `;
 
-let pool: WorkerPool<{ path: string; offset: number; size: number; dest: string; stop: Int32Array }, { digest: Digest; size: number }> | undefined;
-
 /**
  * Copies a blob that lies as plain bytes in a local file into `dest`, verifying digest and size as
- * the verify stream does (checkHashed), on a worker thread: one per core, shared by all blobs.
+ * the verify stream does (checkHashed), on a worker thread of `pools` (one per core, shared by all
+ * blobs of a copy); without `pools`, on a worker of its own that ends with the copy.
  */
 export async function copyFileVerified(
   file: BlobFile,
@@ -62,8 +61,10 @@ export async function copyFileVerified(
   expected: { digest: Digest; size: number },
   what: string,
   onBytes: (n: number) => void,
+  pools?: WorkerPools,
 ): Promise<{ digest: Digest; size: number }> {
-  pool ??= createWorkerPool(FILE_COPY_WORKER_SOURCE);
+  const own = pools ? undefined : new WorkerPools();
+  const pool = (pools ?? own!).get<{ path: string; offset: number; size: number; dest: string; stop: Int32Array }, { digest: Digest; size: number }>(FILE_COPY_WORKER_SOURCE);
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const raise = () => Atomics.store(stop, 0, 1);
   dest.signal.addEventListener("abort", raise);
@@ -80,6 +81,7 @@ export async function copyFileVerified(
     throw new ImgxError("IO", `Cannot write ${dest.label}: ${detail}`, { cause: e });
   } finally {
     dest.signal.removeEventListener("abort", raise);
+    own?.close();
   }
   checkHashed(r, expected, what);
   return r;

@@ -1,5 +1,5 @@
 import { blockCodec, compressBlock, type BlockCodec } from "./block-compress.ts";
-import { cores, createWorkerPool, type WorkerPool } from "./worker-pool.ts";
+import { cores, WorkerPools } from "./worker-pool.ts";
 
 const BLOCK = 1024 * 1024;
 
@@ -15,16 +15,16 @@ self.onmessage = (e) => {
 };
 `;
 
-let pool: WorkerPool<{ block: Uint8Array; codec: BlockCodec }, Uint8Array> | undefined;
-
 /**
  * gzip or zstd as a stream of independent 1 MiB members (frames) compressed in parallel on worker
- * threads (one per core, shared by every layer being compressed), the way pigz/pgzip do; output
- * order is kept. A member per block costs ~20 bytes per MiB, and < 0.5 % of ratio (no dictionary
+ * threads (one per core, shared by every layer compressed with the same `pools`), the way
+ * pigz/pgzip do; output order is kept. Without `pools` the stream has workers of its own, ended
+ * with it. A member per block costs ~20 bytes per MiB, and < 0.5 % of ratio (no dictionary
  * carried over; measured on the real-file corpus).
  */
-export function parallelCompressStream(codec: BlockCodec): TransformStream<Uint8Array, Uint8Array> {
-  const p = (pool ??= createWorkerPool(WORKER_SOURCE));
+export function parallelCompressStream(codec: BlockCodec, pools?: WorkerPools): TransformStream<Uint8Array, Uint8Array> {
+  const own = pools ? undefined : new WorkerPools();
+  const p = (pools ?? own!).get<{ block: Uint8Array; codec: BlockCodec }, Uint8Array>(WORKER_SOURCE);
   const inflight: Promise<Uint8Array>[] = [];
   let buf = new Uint8Array(BLOCK);
   let fill = 0;
@@ -50,11 +50,16 @@ export function parallelCompressStream(codec: BlockCodec): TransformStream<Uint8
     async flush(c) {
       if (fill > 0 || inflight.length === 0) dispatch();
       while (inflight.length) c.enqueue(await inflight.shift()!);
+      own?.close();
     },
-  });
+    // (the Streams spec's transformer cancel, which Bun runs; lib.dom's types don't know it yet)
+    cancel() {
+      own?.close();
+    },
+  } as Transformer<Uint8Array, Uint8Array>);
 }
 
 /** parallelCompressStream for gzip at `level` (default: the measured default). */
-export function parallelGzipStream(level?: number): TransformStream<Uint8Array, Uint8Array> {
-  return parallelCompressStream(blockCodec("gzip", level));
+export function parallelGzipStream(level?: number, pools?: WorkerPools): TransformStream<Uint8Array, Uint8Array> {
+  return parallelCompressStream(blockCodec("gzip", level), pools);
 }

@@ -6,6 +6,7 @@ import type { BlobState, CopyEvent, EventSink } from "./events.ts";
 import type { BlobInfoCache } from "./blob-info-cache.ts";
 import { blockCodec } from "./block-compress.ts";
 import { copyTop } from "./index-copier.ts";
+import { WorkerPools } from "./worker-pool.ts";
 import { Limiter, SingleFlight } from "../core/limit.ts";
 import type { MovedBlob } from "./blob-mover.ts";
 import type { PlatformChoice } from "./select.ts";
@@ -30,6 +31,8 @@ export interface CopyOptions {
   blobInfoCache?: BlobInfoCache;
   /** Attempts for a blob whose connection broke mid-transfer. */
   retries?: number;
+  /** Worker threads to use (a server shares one set across copies); default: the copy's own, ended with it. */
+  workers?: WorkerPools;
   /** Stops the copy: the sink is aborted (leaving nothing half-written) and the copy rejects with the reason. */
   signal?: AbortSignal;
 }
@@ -77,6 +80,7 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     blobs: new SingleFlight<MovedBlob>(),
     cache: opts.blobInfoCache,
     retries: opts.retries,
+    workers: opts.workers ?? new WorkerPools(),
   };
   const signal = opts.signal;
   const onAbort = () => void sink.abort(signal!.reason).catch(() => {});
@@ -104,6 +108,7 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     throw signal?.aborted ? signal.reason : e;
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    if (!opts.workers) ctx.workers.close();
   }
   result.seconds = (performance.now() - started) / 1000;
   emit({ type: "summary", images: result.images, bytes: result.bytes, blobs: result.blobs, seconds: result.seconds });

@@ -32,7 +32,7 @@ export const copyStream: BlobStep = async (job): Promise<MovedBlob> => {
       // an uncompressed layer's digest is its diff_id; the first verify already hashes these very bytes
       throw new ImgxError("BAD_MANIFEST", `Cannot compress layer ${q(src.digest)}: it is uncompressed, so its diff_id should be the same digest, not ${q(diffId)}`);
     }
-    const c = compressStream(to, level);
+    const c = compressStream(to, level, job.workers);
     if (c) {
       const out = verifyStream({}, `compressed ${what}`);
       stream = stream.pipeThrough(c).pipeThrough(out.stream);

@@ -3,6 +3,7 @@ import { ImgxError } from "../core/errors.ts";
 import { checkHashed } from "../core/verify.ts";
 import type { Compression } from "../core/media-types.ts";
 import { blockCodec } from "./block-compress.ts";
+import type { WorkerPools } from "./worker-pool.ts";
 import { parallelCompressStream } from "./gzip-blocks.ts";
 
 /**
@@ -85,9 +86,9 @@ export function decompress(input: ReadableStream<Uint8Array>, c: Compression, wh
 }
 
 /** gzip and zstd alike: 1 MiB blocks on every core (gzip-blocks.ts) at `level` (default: block-compress.ts). */
-export function compressStream(c: Compression, level?: number): TransformStream<Uint8Array, Uint8Array> | undefined {
+export function compressStream(c: Compression, level?: number, pools?: WorkerPools): TransformStream<Uint8Array, Uint8Array> | undefined {
   if (c === "none") return undefined;
-  return parallelCompressStream(blockCodec(c, level));
+  return parallelCompressStream(blockCodec(c, level), pools);
 }
 
 /** Reads a small stream (config, JSON) into memory, refusing more than `max` bytes. */

@@ -8,6 +8,8 @@
  */
 export interface WorkerPool<Task, Result> {
   run(task: Task, transfer?: ArrayBuffer[], onProgress?: (n: number) => void): Promise<Result>;
+  /** Ends the idle workers now and each busy one when its task is done. */
+  close(): void;
 }
 
 interface Job {
@@ -38,6 +40,7 @@ export function createWorkerPool<Task extends object, Result>(source: string, si
   /** The job each busy worker runs: one at a time, so a message needs no lookup by id. */
   const current = new Map<Worker, Job>();
   let started = 0;
+  let closed = false;
 
   const dispatch = () => {
     while (queue.length) {
@@ -62,6 +65,10 @@ export function createWorkerPool<Task extends object, Result>(source: string, si
       if (e.data.error) job.reject(new WorkerTaskError(e.data.error.message, e.data.error.code));
       else job.resolve(e.data.result as never);
       (w as Worker & { unref(): void }).unref();
+      if (closed && queue.length === 0) {
+        w.terminate();
+        return;
+      }
       idle.push(w);
       dispatch();
     };
@@ -85,5 +92,33 @@ export function createWorkerPool<Task extends object, Result>(source: string, si
         dispatch();
       });
     },
+    close() {
+      closed = true;
+      for (const w of idle.splice(0)) w.terminate();
+      URL.revokeObjectURL(url);
+    },
   };
+}
+
+/**
+ * The worker pools of one piece of work (a copy, a server): one pool per kind of worker code,
+ * created when first needed and closed by the owner — never module-level, so a library user
+ * controls how many threads exist and when they end.
+ */
+export class WorkerPools {
+  private readonly pools = new Map<string, WorkerPool<object, unknown>>();
+
+  get<Task extends object, Result>(source: string): WorkerPool<Task, Result> {
+    let p = this.pools.get(source);
+    if (!p) {
+      p = createWorkerPool<object, unknown>(source);
+      this.pools.set(source, p);
+    }
+    return p as unknown as WorkerPool<Task, Result>;
+  }
+
+  close(): void {
+    for (const p of this.pools.values()) p.close();
+    this.pools.clear();
+  }
 }
