@@ -2,6 +2,7 @@ import { cac, type CAC } from "cac";
 import { isImgxError } from "../core/errors.ts";
 import { closest } from "./argv.ts";
 import { registerCompletion } from "./commands/completion.ts";
+import { registerBench } from "./commands/bench.ts";
 import { registerConvert } from "./commands/convert.ts";
 import { registerCopy } from "./commands/copy.ts";
 import { registerHousekeeping } from "./commands/housekeeping.ts";
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerInspect(ctx);
   registerRegistryCommands(ctx);
   registerHousekeeping(ctx);
+  registerBench(ctx);
   registerCompletion(ctx);
   cli.help();
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1]!, "--help"] : ["--help"];
@@ -45,8 +47,9 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (cli.options.help) return EXIT.ok;
-    await cli.runMatchedCommand();
-    return EXIT.ok;
+    // a command may return its own exit status (bench: 130 after Ctrl-C, 5 at --max-errors)
+    const status: unknown = await cli.runMatchedCommand();
+    return typeof status === "number" ? status : EXIT.ok;
   } catch (e) {
     return reportError(e, ctx, debugOn);
   }
