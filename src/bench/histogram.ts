@@ -49,13 +49,14 @@ const r3 = (us: number) => Math.round(us) / 1000;
 /** Mean, p50…p99.9 and max in milliseconds (0 for an empty histogram). */
 export function percentiles(h: Histogram): Percentiles {
   if (h.totalCount === 0) return { mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
-  // a percentile is reported as its bucket's upper end; never above the largest value seen
-  const max = h.maxValue;
-  const at = (p: number) => r3(Math.min(max, h.getValueAtPercentile(p)));
+  // values are reported as their bucket's upper end (within 0.1%), max too, so that a histogram
+  // read back from base64 (which keeps buckets, not values) reports the same numbers
+  const max = h.getValueAtPercentile(100);
+  const at = (p: number) => r3(h.getValueAtPercentile(p));
   return { mean: r3(h.mean), p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: r3(max) };
 }
 
 /** The latency at each percentile, in ms: what a percentile-curve plot draws. */
 export function percentileCurve(h: Histogram, points: number[]): number[] {
-  return points.map((p) => (h.totalCount ? r3(Math.min(h.maxValue, h.getValueAtPercentile(p))) : 0));
+  return points.map((p) => (h.totalCount ? r3(h.getValueAtPercentile(p)) : 0));
 }
