@@ -2,8 +2,12 @@
 // hashed or kept), its outcome judged against the statuses the protocol step expects, and the
 // observation recorded. The first request of an operation carries the operation's lateness, so in
 // the open model its latency counts from the intended send time.
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Digest } from "../core/digest.ts";
 import type { RegistryClient } from "../transports/registry/client.ts";
+import { RegistryClients } from "../transports/registry/clients.ts";
+import type { RequestObservation } from "../transports/registry/observe.ts";
+import type { RegistryOptions } from "../transports/registry/options.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Phase } from "./scheduler.ts";
 
@@ -18,8 +22,6 @@ export interface SendInit {
   method: string;
   headers?: Record<string, string>;
   body?: Uint8Array | ReadableStream<Uint8Array> | string;
-  /** Bytes the body holds (for the byte count when it is a stream). */
-  bodySize?: number;
   repo: string;
   actions: ("pull" | "push" | "delete")[];
   expect: number[];
@@ -35,28 +37,39 @@ export interface Sent {
 }
 
 export class BenchHttp {
-  constructor(readonly client: RegistryClient, readonly phase: Phase) {}
+  readonly client: RegistryClient;
+  /** Which operation a request belongs to, for the client's observer (which hears of token fetches too). */
+  private readonly current = new AsyncLocalStorage<OpState>();
 
-  async send(op: OpState, endpoint: string, path: string, init: SendInit): Promise<Sent> {
+  constructor(registry: string, opts: RegistryOptions, readonly phase: Phase) {
+    this.client = new RegistryClients({ ...opts, observer: (o) => this.observe(o) }).get(registry);
+  }
+
+  /** Every request the client sends (each retry, each token fetch) lands here exactly once. */
+  private observe(o: RequestObservation): void {
+    const op = this.current.getStore();
+    if (!op) return this.phase.rec.request(o, 0);
     const late = op.late;
     op.late = 0;
+    op.rec.request(o, late);
+  }
+
+  send(op: OpState, endpoint: string, path: string, init: SendInit): Promise<Sent> {
+    return this.current.run(op, () => this.sendIn(op, endpoint, path, init));
+  }
+
+  private async sendIn(op: OpState, endpoint: string, path: string, init: SendInit): Promise<Sent> {
     const rec = op.rec;
-    const start = performance.now();
-    const sentBytes = init.bodySize ?? (typeof init.body === "string" ? Buffer.byteLength(init.body) : init.body instanceof Uint8Array ? init.body.byteLength : 0);
     let res: Response;
     try {
       res = await this.client.fetch(path, { method: init.method, headers: init.headers, body: init.body, repo: init.repo, actions: init.actions as ("pull" | "push")[], signal: op.signal });
     } catch (e) {
-      const t = performance.now() - start;
-      rec.request({ endpoint, status: 0, error: (e as Error).message, bytesSent: 0, bytesReceived: 0, start, ttfbMs: t, totalMs: t }, late);
       rec.requestFailed(endpoint);
       throw e;
     }
-    const ttfb = performance.now() - start;
     let size = 0;
     let bytes: Uint8Array | undefined;
     let digest: Digest | undefined;
-    let readError: unknown;
     try {
       if (!res.body || init.method === "HEAD") size = 0;
       else if (init.read === "bytes" || !init.expect.includes(res.status)) {
@@ -71,13 +84,8 @@ export class BenchHttp {
         digest = `sha256:${h.digest("hex")}`;
       } else for await (const c of res.body) size += c.byteLength;
     } catch (e) {
-      readError = e;
-    }
-    const total = performance.now() - start;
-    rec.request({ endpoint, status: readError ? 0 : res.status, bytesSent: sentBytes, bytesReceived: size, start, ttfbMs: ttfb, totalMs: total }, late);
-    if (readError) {
       rec.requestFailed(endpoint);
-      throw readError;
+      throw e;
     }
     if (!init.expect.includes(res.status)) {
       rec.requestFailed(endpoint);

@@ -64,7 +64,6 @@ async function uploadBlob(http: BenchHttp, op: OpState, o: PushOptions, b: Body)
       method: "PUT",
       headers: { "content-type": "application/octet-stream", "content-length": String(body ? body.size : 0) },
       body: body ? body.stream(0, body.size) : undefined,
-      bodySize: body ? body.size : 0,
       repo,
       actions,
       expect: [201],
@@ -77,7 +76,7 @@ async function uploadBlob(http: BenchHttp, op: OpState, o: PushOptions, b: Body)
     // one PATCH, body streamed without a length (chunked transfer encoding)
     const s = b.stream(0, b.size);
     const body = s instanceof Uint8Array ? new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(s), c.close()) }) : s;
-    const r = await http.send(op, "PATCH upload", location, { method: "PATCH", headers: { "content-type": "application/octet-stream" }, body, bodySize: b.size, repo, actions, expect: [202] });
+    const r = await http.send(op, "PATCH upload", location, { method: "PATCH", headers: { "content-type": "application/octet-stream" }, body, repo, actions, expect: [202] });
     location = await location_(http, r.headers);
   } else {
     for (let from = 0; from < b.size; from += o.chunkSize) {
@@ -86,7 +85,6 @@ async function uploadBlob(http: BenchHttp, op: OpState, o: PushOptions, b: Body)
         method: "PATCH",
         headers: { "content-type": "application/octet-stream", "content-range": `${from}-${to - 1}`, "content-length": String(to - from) },
         body: b.stream(from, to),
-        bodySize: to - from,
         repo,
         actions,
         expect: [202],

@@ -3,8 +3,7 @@
 import { ImgxError } from "../core/errors.ts";
 import type { Platform } from "../core/platform.ts";
 import type { DockerReference } from "../core/reference.ts";
-import { RegistryClient } from "../transports/registry/client.ts";
-import type { RegistryOptions } from "../transports/types.ts";
+import type { RegistryOptions } from "../transports/registry/options.ts";
 import { PushBodies } from "./body.ts";
 import { percentiles } from "./histogram.ts";
 import { BenchHttp, type OpState } from "./http.ts";
@@ -54,14 +53,22 @@ export interface BenchContext {
 export async function runBench(o: BenchOptions, ctx: BenchContext = {}): Promise<BenchSummary> {
   const setup = new Recorder(performance.now());
   const phase: Phase = { rec: setup, measuring: false };
-  const client = new RegistryClient(o.ref.registry, { ...o.registry, retries: o.registry.retries ?? 0 });
-  const http = new BenchHttp(client, phase);
+  // bench never retries unless asked; the pool and connection budget match the load
+  const http = new BenchHttp(o.ref.registry, { ...o.registry, retries: o.registry.retries ?? 0, maxConnections: o.registry.maxConnections ?? o.load.concurrency }, phase);
   const setupOp: OpState = { rec: setup, late: 0, signal: ctx.signal };
   const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}${o.load.shard ? `s${o.load.shard.index}` : ""}`;
 
   const needsRead = o.scenario !== "push" && !(o.scenario === "mixed" && o.mix && parseMix(o.mix).every((m) => m.name === "push"));
   let target: ReadTarget | undefined;
-  if (needsRead) target = await resolveTarget(http, setupOp, o.ref, o.platform);
+  // setup is not measured: a transient failure there (a 503 from a loaded registry) is retried
+  for (let attempt = 1; needsRead && !target; attempt++) {
+    try {
+      target = await resolveTarget(http, setupOp, o.ref, o.platform);
+    } catch (e) {
+      if (attempt >= 5 || ctx.signal?.aborted || !/HTTP (5\d\d|429)|Cannot connect/.test((e as Error).message)) throw e;
+      await Bun.sleep(200 * attempt);
+    }
+  }
   const pushed: Pushed = { manifests: [], blobs: [] };
   const makePush = () => pushOp(http, new PushBodies(o.push.layerSize, o.seed), { repo: o.ref.repository, layers: o.push.layers, mode: o.push.mode, chunkSize: o.push.chunkSize, runId }, pushed);
   let fn: OpFn;

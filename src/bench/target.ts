@@ -26,7 +26,11 @@ export async function resolveTarget(http: BenchHttp, op: OpState, ref: DockerRef
   const reference = ref.digest ?? ref.tag ?? "latest";
   const name = `${ref.registry}/${repo}:${reference}`.replace(/:sha256:/, "@sha256:");
   const top = await http.send(op, "GET manifest", manifestPath(repo, reference), { method: "GET", headers: ACCEPT, repo, actions: ["pull"], expect: [200], read: "bytes" }).catch((e: Error) => {
-    throw new ImgxError("NOT_FOUND", `Cannot benchmark ${q(name)}: fetching its manifest failed: ${e.message}`, { hint: "push an image there first (imgx push), or bench push to create some" });
+    if (e instanceof ImgxError) throw e;
+    const status = Number(/HTTP (\d{3})/.exec(e.message)?.[1]);
+    const code = status === 404 ? "NOT_FOUND" : status === 401 ? "UNAUTHORIZED" : status === 403 ? "DENIED" : "REGISTRY";
+    const hint = status === 404 ? "push an image there first (imgx push), or bench push to create some" : status === 401 ? "pass --creds or log in with imgx login" : undefined;
+    throw new ImgxError(code, `Cannot benchmark ${q(name)}: fetching its manifest failed: ${e.message}`, { hint });
   });
   const ct = top.headers.get("content-type")?.split(";")[0]?.trim();
   let parsed = parseManifestBytes(top.bytes!, `manifest ${q(name)}`, ct);

@@ -68,7 +68,7 @@ async function bench(scenario: ScenarioName, args: string[], flags: Flags, ctx: 
   const ref = parseDockerReference(raw.startsWith("docker://") ? raw : `docker://${raw}`);
   const platforms = strings(argv, "platform").flatMap((s) => s.split(",")).filter(Boolean);
   if (platforms.length > 1) throw new ImgxError("USAGE", "Cannot bench more than one --platform at once: pick one");
-  const registry = await registryOptions(argv, flags, ctx.debug);
+  const registry = await registryOptions(ctx, argv, flags);
   registry.retries ??= 0;
   const startAt = oneString(argv, "start-at");
   const quiet = !!flags.quiet;
