@@ -3,6 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { measure, measurePair, row, type Measurement } from "./measure.ts";
+import { benchLoad } from "./load.ts";
 import { benchRegistry } from "./registry.ts";
 import { benchCompress, type Corpus } from "./compress.ts";
 import { benchDecompress } from "./decompress.ts";
@@ -109,3 +110,4 @@ if (want("convert")) await benchConvert();
 if (want("pull") || want("push") || want("copy")) await benchRegistry({ work, imgx, runs, sizeMb, bigTar, table, sections: { pull: want("pull"), push: want("push"), copy: want("copy") } });
 if (want("scale")) await benchScale();
 if (want("startup")) await benchStartup();
+if (want("load") || want("load-hey") || want("load-nginx")) await benchLoad({ work, imgx, runs, sections: { hey: want("load") || want("load-hey"), nginx: want("load") || want("load-nginx") } });
