@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 // Runs a command several times and reports median wall time and median peak RSS of the child.
 export interface Measurement {
   label: string;
@@ -26,6 +27,14 @@ function warmMemory(): void {
   Bun.spawnSync([process.execPath, "-e", "new Uint8Array(2 ** 31).fill(1)"]);
 }
 
+/**
+ * Peak RSS comes from GNU time (`%M`, KiB): Bun's `resourceUsage().maxRSS` of a child counts the
+ * bench process's own RSS from before the exec (a tool using 60 MiB was reported at 445 MiB when
+ * the bench held 445 MiB), so without `time` the RSS column is only an upper bound.
+ */
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+if (!TIME) process.stderr.write("note: /usr/bin/time missing (apt-get install time): peak RSS includes the bench process\n");
+
 async function once(label: string, cmdOrFn: Cmd, opts: RunOpts): Promise<{ secs: number; rss: number }> {
   await opts.before?.();
   // flush dirty pages so every run starts with the same writeback state
@@ -33,12 +42,13 @@ async function once(label: string, cmdOrFn: Cmd, opts: RunOpts): Promise<{ secs:
   if (!process.env.BENCH_COLD) warmMemory();
   const cmd = typeof cmdOrFn === "function" ? cmdOrFn() : cmdOrFn;
   const t0 = performance.now();
-  const p = Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...opts.env } });
-  const code = await p.exited;
+  const p = Bun.spawn(TIME ? [TIME, "-f", "%M", ...cmd] : cmd, { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...opts.env } });
+  const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
   const secs = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`${label}: ${cmd.join(" ")} exited ${code}: ${(await new Response(p.stderr).text()).slice(-500)}`);
+  if (code !== 0) throw new Error(`${label}: ${cmd.join(" ")} exited ${code}: ${err.slice(-500)}`);
+  const rss = TIME ? Number(err.trim().split("\n").pop()) / 1024 : (p.resourceUsage()?.maxRSS ?? 0) / 2 ** 20;
   await opts.after?.(label);
-  return { secs, rss: (p.resourceUsage()?.maxRSS ?? 0) / 1024 / 1024 };
+  return { secs, rss };
 }
 
 function summary(label: string, rs: { secs: number; rss: number }[]): Measurement {
