@@ -50,30 +50,55 @@ test("a source that can't be read and a destination that can't be written are IO
 });
 
 test("an abort stops the copy between chunks and its reason is what the caller sees", async () => {
+  // The worker must still be copying when the abort arrives, whatever the machine's load: a 20 MiB
+  // file could be copied to its end before a busy main thread saw the first progress message (the
+  // copy then rightly succeeded and this test failed). /dev/zero never ends (1 TiB would take
+  // minutes), so only the abort can end this copy; /dev/null takes the bytes without filling a disk.
   const stopper = new AbortController();
   const reason = new Error("sink aborted");
-  const p = copyFileVerified({ path: src, offset: 1000, size: body.length }, target("stopped", stopper.signal), expected, "blob under test", () => stopper.abort(reason));
+  const endless = { digest: expected.digest, size: 2 ** 40 };
+  const sink = { path: "/dev/null", label: "test blob /dev/null", signal: stopper.signal };
+  let seen = 0;
+  const p = copyFileVerified({ path: "/dev/zero", offset: 0, size: endless.size }, sink, endless, "blob under test", (n) => {
+    seen += n;
+    stopper.abort(reason);
+  });
   expect(await p.catch((e) => e)).toBe(reason);
-});
+  expect(seen).toBeGreaterThan(0);
+  expect(seen).toBeLessThan(endless.size);
+}, 10_000);
 
 test("the pool runs more tasks than it has workers, at most its size at once, and a worker that dies fails only its task", async () => {
-  // each task reports how many tasks were running beside it, counted in memory the workers share
-  const pool = createWorkerPool<{ ms: number; active: Int32Array; die?: boolean }, number>(
+  // Each task counts itself in memory the workers share, then waits at a gate the test opens: so
+  // the test sees the pool full (two running) whatever the load, instead of hoping two 100 ms
+  // timers overlap while a slow second worker boots.
+  const pool = createWorkerPool<{ active: Int32Array; gate: Int32Array; die?: boolean }, number>(
     `self.onmessage = (e) => {
-      const { ms, active, die } = e.data;
+      const { active, gate, die } = e.data;
       if (die) throw new Error("boom");
       const atStart = Atomics.add(active, 0, 1) + 1;
-      setTimeout(() => { const atEnd = Atomics.load(active, 0); Atomics.sub(active, 0, 1); self.postMessage({ result: Math.max(atStart, atEnd) }); }, ms);
+      Atomics.wait(gate, 0, 0, 20000);
+      const atEnd = Atomics.load(active, 0);
+      Atomics.sub(active, 0, 1);
+      self.postMessage({ result: Math.max(atStart, atEnd) });
     };`,
     2,
   );
   const active = new Int32Array(new SharedArrayBuffer(4));
-  const seen = await Promise.all([100, 100, 100, 100, 100].map((ms) => pool.run({ ms, active })));
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const runs = [1, 2, 3, 4, 5].map(() => pool.run({ active, gate }));
+  for (const deadline = Date.now() + 15_000; Atomics.load(active, 0) < 2 && Date.now() < deadline; ) await Bun.sleep(5);
+  expect(Atomics.load(active, 0)).toBe(2);
+  await Bun.sleep(100); // a pool that ignored its size would have started a third task by now
+  expect(Atomics.load(active, 0)).toBe(2);
+  Atomics.store(gate, 0, 1);
+  Atomics.notify(gate, 0);
+  const seen = await Promise.all(runs);
   expect(seen).toHaveLength(5);
   expect(Math.max(...seen)).toBe(2);
-  const died = await pool.run({ ms: 1, active, die: true }).catch((e) => e);
+  const died = await pool.run({ active, gate, die: true }).catch((e) => e);
   expect(died.message).toContain("boom");
-  expect(await pool.run({ ms: 5, active })).toBe(1); // a fresh worker takes the next task
+  expect(await pool.run({ active, gate })).toBe(1); // a fresh worker takes the next task
 });
 
 test("a file the worker may not read is reported, not hung on", async () => {
