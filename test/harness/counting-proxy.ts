@@ -11,7 +11,7 @@ export interface SeenRequest {
   path: string;
   search: string;
   /** Only headers tests care about; Authorization is recorded as present/absent, never its value. */
-  headers: { contentLength?: string; transferEncoding?: string; contentRange?: string; contentType?: string; authorization: boolean };
+  headers: { contentLength?: string; transferEncoding?: string; contentRange?: string; contentType?: string; range?: string; authorization: boolean };
   bytesIn: number;
   status?: number;
   /** The response's Location as the client saw it (rewritten onto the proxy). */
@@ -30,7 +30,9 @@ export type FaultAction =
   /** Forward, flipping one byte of the response body at this offset. */
   | { kind: "flip"; at: number }
   /** Wait before forwarding. */
-  | { kind: "stall"; ms: number };
+  | { kind: "stall"; ms: number }
+  /** Forward without the Range header, as a registry (or a proxy before it) that ignores Range: 200 and the whole blob. */
+  | { kind: "ignore-range" };
 
 export interface CountingProxyOptions {
   fault?: (req: SeenRequest, n: number) => FaultAction | undefined;
@@ -113,6 +115,7 @@ export function startCountingProxy(upstream: string, opts: CountingProxyOptions 
           transferEncoding: h.get("transfer-encoding") ?? undefined,
           contentRange: h.get("content-range") ?? undefined,
           contentType: h.get("content-type") ?? undefined,
+          range: h.get("range") ?? undefined,
           authorization: h.has("authorization"),
         },
         bytesIn: 0,
@@ -141,6 +144,7 @@ export function startCountingProxy(upstream: string, opts: CountingProxyOptions 
       }
       const fwd = new Headers(h);
       fwd.delete("host");
+      if (action?.kind === "ignore-range") fwd.delete("range");
       // count request bytes as they pass without buffering the body
       const body = req.body?.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
