@@ -43,7 +43,8 @@ describe("local archives", () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr.trim()).toBe('imgx: Cannot read "standard input": truncated tar header at byte 0');
     expect(existsSync(p("never"))).toBe(false);
-    expect(spools()).toEqual(before);
+    // no spool of ours is left (others' runs on this machine may add or remove theirs meanwhile)
+    expect(spools().filter((f) => !before.includes(f))).toEqual([]);
     const out = await imgx(["convert", join(fx, "legacy-save.tar"), "docker-archive:-"]);
     expect(out.stderr).toContain("Cannot write a docker archive to standard output");
   }, 30_000);
