@@ -2,7 +2,7 @@ import { encodeJson } from "../core/json.ts";
 import type { Descriptor } from "../core/manifest.ts";
 import { MT } from "../core/media-types.ts";
 import { splitImageName, formatReference } from "../core/reference.ts";
-import { CONTAINERD_NAME, REF_NAME, canonicalName } from "./oci-layout-reader.ts";
+import { CONTAINERD_NAME, REF_NAME, canonicalName } from "./layout-names.ts";
 
 export const OCI_LAYOUT_BYTES = new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}');
 

@@ -1,29 +1,13 @@
-import { digestHex, parseDigest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
 import { asObject, MAX_JSON_BYTES, parseJsonBytes } from "../core/json.ts";
 import { parseManifestBytes, type Descriptor, type ImageIndex } from "../core/manifest.ts";
 import { isIndexType, isManifestType } from "../core/media-types.ts";
-import { formatReference, isTag, parseDockerReference, splitImageName } from "../core/reference.ts";
+import { isTag, splitImageName } from "../core/reference.ts";
+import { blobPath, canonicalName, namesOf, REF_NAME } from "./layout-names.ts";
 import { checkBytes } from "../core/verify.ts";
 import type { ManifestData, SourceImage } from "../core/manifest.ts";
 import type { BlobFile } from "./file-tree.ts";
 import type { FileTree } from "./file-tree.ts";
-
-export const REF_NAME = "org.opencontainers.image.ref.name";
-export const CONTAINERD_NAME = "io.containerd.image.name";
-
-export function blobPath(digest: string): string {
-  return `blobs/sha256/${digestHex(parseDigest(digest))}`;
-}
-
-/** Full reference in canonical form, or undefined when the string is not a reference. */
-export function canonicalName(name: string): string | undefined {
-  try {
-    return formatReference(parseDockerReference(name));
-  } catch {
-    return undefined;
-  }
-}
 
 /** Reads an OCI image layout held in a directory or a tar (OCI archive, Docker 25+ save). */
 export class OciLayoutReader {
@@ -96,11 +80,4 @@ export class OciLayoutReader {
     if (size !== desc.size) throw new ImgxError("SIZE_MISMATCH", `Cannot read blob ${q(desc.digest)} in ${q(this.tree.label)}: file has ${size} bytes, its descriptor says ${desc.size}`);
     return this.tree.stream(p, offset);
   }
-}
-
-function namesOf(d: Descriptor): string[] {
-  const full = d.annotations?.[CONTAINERD_NAME];
-  if (full) return [full];
-  const ref = d.annotations?.[REF_NAME];
-  return ref ? [ref] : [];
 }

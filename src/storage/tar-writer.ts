@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { createTarPacker, type TarPackController } from "modern-tar";
 import { ImgxError, q } from "../core/errors.ts";
 import { tempSibling } from "./atomic.ts";
+import { blobPath } from "./layout-names.ts";
 
 const EPOCH = new Date(0);
 const YIELD_EVERY = 8 << 20;
@@ -149,7 +150,7 @@ export class TarBlobStore {
       if (body instanceof ReadableStream) await body.cancel();
       return;
     }
-    await this.tar.add(`blobs/sha256/${digest.replace(/^sha256:/, "")}`, size, body);
+    await this.tar.add(blobPath(digest), size, body);
     this.written.add(digest);
   }
 }

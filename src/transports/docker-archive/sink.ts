@@ -3,7 +3,7 @@ import { ImgxError, q } from "../../core/errors.ts";
 import { encodeJson } from "../../core/json.ts";
 import { parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
 import { familiarName, splitImageName } from "../../core/reference.ts";
-import { blobPath } from "../../storage/oci-layout-reader.ts";
+import { blobPath } from "../../storage/layout-names.ts";
 import { IndexEntries, OCI_LAYOUT_BYTES } from "../../storage/oci-index-writer.ts";
 import { TarBlobStore, TarFileWriter } from "../../storage/tar-writer.ts";
 import type { BlobInput, ImageSink, SinkCaps } from "../types.ts";

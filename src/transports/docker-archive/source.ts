@@ -5,7 +5,7 @@ import { parseConfigBytes, parseManifestBytes, type Descriptor } from "../../cor
 import { MT, layerMediaType, sniffCompression } from "../../core/media-types.ts";
 import { openArchive } from "../../storage/archive-file.ts";
 import type { TarTree } from "../../storage/file-tree.ts";
-import { canonicalName } from "../../storage/oci-layout-reader.ts";
+import { canonicalName } from "../../storage/layout-names.ts";
 import { safeName } from "../../storage/tar-index.ts";
 import type { ImageSource, ManifestData, SourceImage } from "../types.ts";
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { DigestCounter, digestHex } from "../../core/digest.ts";
+import { DigestCounter } from "../../core/digest.ts";
 import { ImgxError, isIntegrityError, q } from "../../core/errors.ts";
 import type { Descriptor } from "../../core/manifest.ts";
 import { ioError, tempSibling, writeFileAtomic } from "../../storage/atomic.ts";
@@ -10,6 +10,7 @@ import { IndexEntries, OCI_LAYOUT_BYTES } from "../../storage/oci-index-writer.t
 import { OciLayoutReader } from "../../storage/oci-layout-reader.ts";
 import type { BlobInput, FileTarget, ImageSink, SinkCaps } from "../types.ts";
 import { lockLayout } from "./lock.ts";
+import { BLOBS_DIR, blobPath } from "../../storage/layout-names.ts";
 
 /**
  * Writes an OCI layout. A new layout made by convert is built in a temp dir and renamed at commit;
@@ -37,7 +38,7 @@ export class OciLayoutSink implements ImageSink {
     if (exists && !statSync(path).isDirectory()) throw new ImgxError("DEST_EXISTS", `Cannot write OCI layout ${q(path)}: a file is in the way`);
     if (!exists && existing === "error") {
       const tmp = tempSibling(path);
-      mkdirSync(join(tmp, "blobs", "sha256"), { recursive: true });
+      mkdirSync(join(tmp, BLOBS_DIR), { recursive: true });
       return new OciLayoutSink(path, tmp, false, true, new IndexEntries(), () => {});
     }
     let old: Descriptor[] = [];
@@ -46,7 +47,7 @@ export class OciLayoutSink implements ImageSink {
       if (!hasLayout && readdirSync(path).length > 0) throw new ImgxError("DEST_EXISTS", `Cannot write OCI layout into ${q(path)}: the directory is not empty and has no oci-layout file`);
       if (hasLayout && existsSync(join(path, "index.json"))) old = (await OciLayoutReader.open(new DirTree(path))).index.manifests;
     }
-    mkdirSync(join(path, "blobs", "sha256"), { recursive: true });
+    mkdirSync(join(path, BLOBS_DIR), { recursive: true });
     const unlock = lockLayout(path);
     try {
       if (!existsSync(join(path, "oci-layout"))) await writeFileAtomic(join(path, "oci-layout"), OCI_LAYOUT_BYTES);
@@ -58,7 +59,7 @@ export class OciLayoutSink implements ImageSink {
   }
 
   private blobFile(digest: string): string {
-    return join(this.root, "blobs", "sha256", digestHex(digest as Descriptor["digest"]));
+    return join(this.root, blobPath(digest));
   }
 
   async hasBlob(desc: Descriptor): Promise<boolean> {
@@ -89,7 +90,7 @@ export class OciLayoutSink implements ImageSink {
     if (this.aborted) await blob.stream.cancel().catch(() => {});
     this.checkNotAborted();
     // Known digests get a stable partial name so a later run can resume; unknown ones a random temp.
-    const temp = blob.digest && this.inPlace ? `${this.blobFile(blob.digest)}.partial` : join(this.root, "blobs", "sha256", `.tmp-${crypto.randomUUID()}`);
+    const temp = blob.digest && this.inPlace ? `${this.blobFile(blob.digest)}.partial` : join(this.root, BLOBS_DIR, `.tmp-${crypto.randomUUID()}`);
     const fh = await open(temp, blob.offset ? "a" : "w").catch(async (e) => {
       await blob.stream.cancel().catch(() => {});
       throw ioError("write", temp, e);
@@ -130,7 +131,7 @@ export class OciLayoutSink implements ImageSink {
 
   async fileTarget(desc: Descriptor): Promise<FileTarget | undefined> {
     this.checkNotAborted();
-    const temp = join(this.root, "blobs", "sha256", `.tmp-${crypto.randomUUID()}`);
+    const temp = join(this.root, BLOBS_DIR, `.tmp-${crypto.randomUUID()}`);
     return {
       path: temp,
       label: `blob ${desc.digest} in ${this.path}`,
@@ -173,7 +174,7 @@ export class OciLayoutSink implements ImageSink {
       rmSync(this.root, { recursive: true, force: true });
       return;
     }
-    const dir = join(this.root, "blobs", "sha256");
+    const dir = join(this.root, BLOBS_DIR);
     // abort runs after failures, possibly of the disk or of the directory itself: never throw, always unlock
     const list = () => (existsSync(dir) ? readdirSync(dir) : []);
     try {
