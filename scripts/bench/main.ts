@@ -8,6 +8,7 @@ import { benchRegistry } from "./registry.ts";
 import { benchCompress, type Corpus } from "./compress.ts";
 import { benchDecompress } from "./decompress.ts";
 import { benchLevels } from "./levels.ts";
+import { benchVersus } from "./versus.ts";
 import { REAL_DIRS } from "../../fixtures/real-save.ts";
 
 const args = process.argv.slice(2);
@@ -16,7 +17,8 @@ const flag = (n: string, d: string) => {
   return i >= 0 ? args[i + 1]! : d;
 };
 const sections = args.filter((a) => !a.startsWith("--") && !/^\d+$/.test(a));
-const want = (s: string) => sections.length === 0 || sections.includes(s) || sections.includes("all");
+// "versus" runs only when named: it needs --baseline
+const want = (s: string) => (sections.length === 0 && s !== "versus") || sections.includes(s) || sections.includes("all");
 const runs = Number(flag("--runs", "3"));
 const sizeMb = Number(flag("--size-mb", "1024"));
 // compression rows run on both corpora unless one is named: real files (the headline) and random bytes
@@ -111,3 +113,11 @@ if (want("pull") || want("push") || want("copy")) await benchRegistry({ work, im
 if (want("scale")) await benchScale();
 if (want("startup")) await benchStartup();
 if (want("load") || want("load-hey") || want("load-nginx")) await benchLoad({ work, imgx, runs, sections: { hey: want("load") || want("load-hey"), nginx: want("load") || want("load-nginx") } });
+if (sections.includes("versus")) {
+  const baseline = flag("--baseline", "");
+  if (!baseline || !existsSync(baseline)) throw new Error("versus: pass --baseline /path/to/an/earlier/imgx");
+  const randomTar = await bigTar(sizeMb);
+  const gzLayout = `${work}/big-gz-oci-${sizeMb}m`;
+  if (!existsSync(`${gzLayout}/index.json`)) Bun.spawnSync([imgx, "convert", "-q", "--compress", "gzip", randomTar, `oci:${gzLayout}:bench`]);
+  await benchVersus({ work, imgx, baseline: resolve(baseline), runs, randomTar, realTar: await realTar(), gzLayout });
+}
