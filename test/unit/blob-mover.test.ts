@@ -5,18 +5,21 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256Bytes } from "../../src/core/digest.ts";
+import { sha256Bytes, type Digest } from "../../src/core/digest.ts";
+import { encodeJson } from "../../src/core/json.ts";
+import { MT } from "../../src/core/media-types.ts";
 import type { Descriptor } from "../../src/core/manifest.ts";
 import { parseDockerReference } from "../../src/core/reference.ts";
 import { moveBlob, type MoveContext } from "../../src/copy/blob-mover.ts";
 import type { CopyEvent } from "../../src/copy/events.ts";
+import { copyImages } from "../../src/copy/pipeline.ts";
 import { openOciLayoutSink } from "../../src/transports/oci-layout/index.ts";
 import { openRegistrySink, openRegistrySource } from "../../src/transports/registry/index.ts";
 import type { ImageSink } from "../../src/transports/types.ts";
 import { startCountingProxy, type CountingProxy, type FaultAction } from "../harness/counting-proxy.ts";
 import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { seedImage } from "../harness/seed.ts";
-import { tinyImage } from "../harness/tiny-image.ts";
+import { blobOf, tinyImage } from "../harness/tiny-image.ts";
 import { tempDir } from "../helpers/imgx.ts";
 
 const t = tempDir("imgx-mover-");
@@ -26,10 +29,14 @@ const img = tinyImage({ seed: "blob-mover", layerBytes: 2 * 1024 * 1024 });
 const layer: Descriptor = { mediaType: img.layer.mediaType, digest: img.layer.digest, size: img.layer.size };
 const layerPath = `/v2/team/src/blobs/${img.layer.digest}`;
 const layerGets = () => proxy.requests.filter((r) => r.method === "GET" && r.path === layerPath);
+const diffId = JSON.parse(new TextDecoder().decode(img.config.bytes)).rootfs.diff_ids[0] as Digest;
+/** Labelled a gzip layer, stored under its true digest, but not gzip at all. */
+const junk = blobOf(MT.ociLayerGzip, new Uint8Array(64 * 1024).map((_, i) => (i * 31) & 0xff));
 
 beforeAll(async () => {
   reg = await startRegistry("open");
   await seedImage(reg.url, "team/src", img, ["1"]);
+  await seedImage(reg.url, "team/src", { blobs: [junk], manifest: img.manifest }, []);
   proxy = startCountingProxy(reg.url);
 }, 30_000);
 afterAll(async () => {
@@ -188,5 +195,63 @@ describe("blobs that need no GET", () => {
     expect(layerGets().length).toBe(1);
     const head = await fetch(`${reg.url}/v2/team/copied/blobs/${img.layer.digest}`, { method: "HEAD" });
     expect([head.status, Number(head.headers.get("content-length"))]).toEqual([200, img.layer.size]);
+  });
+});
+
+describe("a blob that changes form on the way", () => {
+  test("gzip → uncompressed: stored under its diff_id, events from start to done name both digests", async () => {
+    const l = await layoutSink();
+    const { ctx, events } = await context(l.sink);
+    const moved = await moveBlob(ctx, { src: layer, mediaType: MT.ociLayer, recompress: { from: "gzip", to: "none", diffId } });
+    const tar = Bun.gunzipSync(img.layer.bytes);
+    expect(moved).toEqual({ desc: { mediaType: MT.ociLayer, digest: diffId, size: tar.length }, state: "copied" });
+    expect(sha256Bytes(readFileSync(join(l.dir, "blobs", "sha256", diffId.slice(7))))).toBe(diffId);
+    expect(events.map((e) => e.type).filter((x, i, a) => a[i - 1] !== x)).toEqual(["blob-start", "blob-progress", "blob-done"]);
+    expect(events.filter((e) => e.type === "blob-progress").at(-1)).toMatchObject({ digest: layer.digest, bytes: layer.size });
+    expect(events.at(-1)).toMatchObject({ type: "blob-done", digest: layer.digest, outDigest: diffId, state: "copied", size: tar.length });
+    await l.sink.abort();
+  });
+
+  test("a diff_id the uncompressed bytes do not have: DIGEST_MISMATCH naming it, nothing stored", async () => {
+    const l = await layoutSink();
+    const { ctx } = await context(l.sink);
+    const wrong = sha256Bytes("not the tar");
+    const err = await moveBlob(ctx, { src: layer, mediaType: MT.ociLayer, recompress: { from: "gzip", to: "none", diffId: wrong } }).catch((e) => e);
+    expect(err.code).toBe("DIGEST_MISMATCH");
+    expect(err.message).toContain("diff_id");
+    expect(err.message).toContain(wrong);
+    expect(existsSync(join(l.dir, "blobs", "sha256", wrong.slice(7)))).toBe(false);
+    await l.sink.abort(err);
+  });
+
+  test("a layer that is not valid gzip though its digest matches: BAD_ARCHIVE after one GET (fetching again brings the same bytes)", async () => {
+    const l = await layoutSink();
+    const { ctx } = await context(l.sink);
+    const src = { mediaType: junk.mediaType, digest: junk.digest, size: junk.size };
+    const err = await moveBlob(ctx, { src, mediaType: MT.ociLayer, recompress: { from: "gzip", to: "none", diffId } }).catch((e) => e);
+    expect(err.code).toBe("BAD_ARCHIVE");
+    expect(err.message).toContain(junk.digest);
+    expect(proxy.requests.filter((r) => r.method === "GET" && r.path === `/v2/team/src/blobs/${junk.digest}`).length).toBe(1);
+    await l.sink.abort(err);
+  });
+});
+
+describe("through copyImages", () => {
+  test("a layer two platforms share is fetched once for the whole index", async () => {
+    const manifests = ["amd64", "arm64"].map((architecture) => {
+      const config = blobOf(MT.ociConfig, encodeJson({ architecture, os: "linux", rootfs: { type: "layers", diff_ids: [diffId] } }));
+      const m = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: config.mediaType, digest: config.digest, size: config.size }, layers: [layer] };
+      return { config, manifest: blobOf(MT.ociManifest, encodeJson(m)), architecture };
+    });
+    for (const m of manifests) await seedImage(reg.url, "team/src", { blobs: [img.layer, m.config], manifest: m.manifest }, []);
+    const index = blobOf(MT.ociIndex, encodeJson({ schemaVersion: 2, mediaType: MT.ociIndex, manifests: manifests.map((m) => ({ mediaType: MT.ociManifest, digest: m.manifest.digest, size: m.manifest.size, platform: { os: "linux", architecture: m.architecture } })) }));
+    await seedImage(reg.url, "team/src", { blobs: [], manifest: index }, ["multi"]);
+    const source = await openRegistrySource(parseDockerReference(`${proxy.host}/team/src:multi`), { plainHttp: true });
+    const l = await layoutSink();
+    const r = await copyImages(source, l.sink, { platforms: { all: true }, concurrency: 4 });
+    expect(r.images.map((i) => i.digest)).toEqual([index.digest]);
+    expect(layerGets().length).toBe(1);
+    expect(r.blobs).toEqual({ copied: 3, exists: 0, mounted: 0 });
+    expect(sha256Bytes(readFileSync(l.file))).toBe(img.layer.digest);
   });
 });
