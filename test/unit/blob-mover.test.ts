@@ -203,7 +203,7 @@ describe("a blob that changes form on the way", () => {
     const l = await layoutSink();
     const { ctx, events } = await context(l.sink);
     const moved = await moveBlob(ctx, { src: layer, mediaType: MT.ociLayer, recompress: { from: "gzip", to: "none", diffId } });
-    const tar = Bun.gunzipSync(img.layer.bytes);
+    const tar = Bun.gunzipSync(img.layer.bytes.slice());
     expect(moved).toEqual({ desc: { mediaType: MT.ociLayer, digest: diffId, size: tar.length }, state: "copied" });
     expect(sha256Bytes(readFileSync(join(l.dir, "blobs", "sha256", diffId.slice(7))))).toBe(diffId);
     expect(events.map((e) => e.type).filter((x, i, a) => a[i - 1] !== x)).toEqual(["blob-start", "blob-progress", "blob-done"]);
