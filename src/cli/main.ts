@@ -10,6 +10,7 @@ import { registerInspect } from "./commands/inspect.ts";
 import { registerPull } from "./commands/pull.ts";
 import { registerPush } from "./commands/push.ts";
 import { registerRegistryCommands } from "./commands/registry-info.ts";
+import { registerServe } from "./commands/serve.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { versionLine } from "./version.ts";
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRegistryCommands(ctx);
   registerHousekeeping(ctx);
   registerBench(ctx);
+  registerServe(ctx);
   registerCompletion(ctx);
   cli.help();
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1]!, "--help"] : ["--help"];

@@ -1,0 +1,91 @@
+// Turns an indexed tarball into the images it holds: docker-save (legacy and Docker 25+, via
+// manifest.json, which wins when both are present) or OCI archive (index.json).
+import { BadArchive, indexTar, readEntry, readJsonEntry, resolve, sniff } from "./tar-index.js";
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const INDEX_TYPES = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
+
+function platformOf(c) {
+  return [c.os, c.architecture, c.variant].filter(Boolean).join("/") || "unknown";
+}
+
+/** One layer: where its bytes lie in the file and what the server must check them against. */
+async function layer(file, e, i, diffIds, declared) {
+  const compression = await sniff(file, e.offset);
+  if (compression === "none") {
+    const diffId = diffIds[i];
+    if (!DIGEST.test(diffId ?? "")) throw new BadArchive(`Layer ${i + 1}: the config has no sha256 diff_id for it`);
+    return { offset: e.offset, size: e.size, expect: diffId, gzip: true, compression: "gzip", name: e.name };
+  }
+  // already compressed: sent as it is, named by its blob digest (from the OCI descriptor or the file name)
+  const fromName = /(?:^|\/)(?:blobs\/sha256\/)?([a-f0-9]{64})(?:\.tar(?:\.gz|\.zst)?)?$/.exec(e.name)?.[1];
+  const expect = declared ?? (fromName ? `sha256:${fromName}` : undefined);
+  if (!expect) throw new BadArchive(`Layer ${i + 1} (${e.name}) is ${compression}-compressed but its digest is not known: repack it with imgx convert`);
+  return { offset: e.offset, size: e.size, expect, gzip: false, compression, name: e.name };
+}
+
+async function dockerSave(file, entries) {
+  const list = await readJsonEntry(file, entries, "manifest.json");
+  if (!Array.isArray(list) || list.length === 0) throw new BadArchive("manifest.json lists no images");
+  const images = [];
+  for (const m of list) {
+    if (typeof m?.Config !== "string" || !Array.isArray(m.Layers)) throw new BadArchive("manifest.json: an entry lacks Config or Layers");
+    const configBytes = await readEntry(file, entries, m.Config);
+    const config = JSON.parse(new TextDecoder().decode(configBytes));
+    const diffIds = config?.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== m.Layers.length) throw new BadArchive(`${m.Config}: ${diffIds.length} diff_ids for ${m.Layers.length} layers`);
+    const layers = [];
+    for (const [i, p] of m.Layers.entries()) layers.push(await layer(file, resolve(entries, p), i, diffIds));
+    images.push({ names: m.RepoTags ?? [], platform: platformOf(config), config, configBytes, layers, format: entries.has("oci-layout") ? "oci" : "docker" });
+  }
+  return images;
+}
+
+function blobName(d) {
+  if (!DIGEST.test(d ?? "")) throw new BadArchive(`Bad digest ${JSON.stringify(d)} in the archive`);
+  return `blobs/sha256/${d.slice(7)}`;
+}
+
+async function ociArchive(file, entries) {
+  const index = await readJsonEntry(file, entries, "index.json");
+  const found = [];
+  const walk = async (descs, names, depth) => {
+    for (const d of descs ?? []) {
+      const own = d.annotations?.["org.opencontainers.image.ref.name"];
+      const n = own ? [own] : names;
+      if (INDEX_TYPES.includes(d.mediaType)) {
+        if (depth < 2) await walk((await readJsonEntry(file, entries, blobName(d.digest))).manifests, n, depth + 1);
+      } else found.push({ desc: d, names: n });
+    }
+  };
+  await walk(index.manifests, [], 0);
+  const images = [];
+  for (const { desc, names } of found) {
+    const m = await readJsonEntry(file, entries, blobName(desc.digest));
+    if (!m.config || !Array.isArray(m.layers)) continue; // an artifact or attestation, not an image
+    const configBytes = await readEntry(file, entries, blobName(m.config.digest));
+    const config = JSON.parse(new TextDecoder().decode(configBytes));
+    const diffIds = config?.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== m.layers.length) continue; // attestation manifests carry no rootfs
+    const layers = [];
+    for (const [i, d] of m.layers.entries()) {
+      const e = resolve(entries, blobName(d.digest));
+      if (e.size !== d.size) throw new BadArchive(`Layer ${i + 1}: the manifest says ${d.size} bytes, the archive holds ${e.size}`);
+      layers.push(await layer(file, e, i, diffIds, d.digest));
+    }
+    images.push({ names, platform: desc.platform ? platformOf(desc.platform) : platformOf(config), config, configBytes, layers, format: "oci" });
+  }
+  if (images.length === 0) throw new BadArchive("index.json names no image with layers");
+  return images;
+}
+
+/** All images in a tarball, or a BadArchive with a message for the page. */
+export async function readArchive(file) {
+  const c = await sniff(file, 0);
+  if (c !== "none")
+    throw new BadArchive(`This file is ${c}-compressed: the page reads plain tarballs by seeking, which a ${c} stream does not allow. Decompress it first (${c === "gzip" ? "gunzip" : "unzstd"} ${file.name ?? "FILE"}), or push it with: imgx push ${file.name ?? "FILE"} REGISTRY/REPO:TAG`);
+  const entries = await indexTar(file);
+  if (entries.has("manifest.json")) return dockerSave(file, entries);
+  if (entries.has("index.json")) return ociArchive(file, entries);
+  throw new BadArchive("Neither a docker-save nor an OCI archive: the tar has no manifest.json or index.json");
+}

@@ -1,0 +1,134 @@
+// The upload view: pick or drop a tarball, see what it holds, choose the target, upload.
+import { readArchive } from "./archive.js";
+import { initBrowse, showBrowse } from "./browse.js";
+import { ProgressView } from "./progress.js";
+import { Upload, fileKey } from "./upload.js";
+import { $, api, copyText, el, fmtBytes, setConfig } from "./util.js";
+
+let current; // { file, key, images, chosen }
+
+function showError(msg) {
+  const box = $("#file-error");
+  box.textContent = msg;
+  box.hidden = !msg;
+}
+
+/** "app:1.2" → "<first registry>/app:1.2"; a name already on an allowed registry stays as it is. */
+function prefill(names, registries) {
+  const n = (names[0] ?? "").replace(/^docker\.io\/(library\/)?/, "");
+  if (!n) return `${registries[0]}/image:latest`;
+  const first = n.split("/")[0];
+  if (n.includes("/") && registries.includes(first)) return n;
+  const hasHost = n.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  return `${registries[0]}/${hasHost ? n.split("/").slice(1).join("/") : n}`;
+}
+
+function renderImages(cfg) {
+  const { images } = current;
+  const box = $("#images");
+  const rows = images.map((img, k) =>
+    el(
+      "fieldset",
+      { class: "image" },
+      el("legend", {}, el("input", { type: "radio", name: "image", id: `img-${k}`, value: k, checked: k === current.chosen, onchange: () => choose(k, cfg) }), el("label", { for: `img-${k}`, text: ` ${img.names.join(", ") || "(untagged image)"} · ${img.platform} · ${img.format}` })),
+      el(
+        "div",
+        { class: "scroll" },
+        el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "size" }), el("th", { text: "sent as" }), el("th", { text: "digest" }))), el("tbody", {}, ...img.layers.map((l, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", { text: fmtBytes(l.size) }), el("td", { text: l.gzip ? "tar → gzip" : l.compression }), el("td", { class: "digest", text: l.expect.slice(0, 19) + "…" }))))),
+      ),
+    ),
+  );
+  box.replaceChildren(el("h2", { text: `In ${current.file.name} (${fmtBytes(current.file.size)})` }), ...rows);
+}
+
+function choose(k, cfg) {
+  current.chosen = k;
+  const saved = JSON.parse(localStorage.getItem(current.key) ?? "null");
+  $("#reference").value = saved?.reference ?? prefill(current.images[k].names, cfg.registries);
+  $("#resume-note").hidden = !saved;
+}
+
+async function pick(file, cfg) {
+  showError("");
+  $("#result").replaceChildren();
+  $("#progress").replaceChildren();
+  $("#images").replaceChildren(el("p", { text: `Reading ${file.name}…` }));
+  $("#upload").disabled = true;
+  try {
+    const images = await readArchive(file);
+    current = { file, key: await fileKey(file), images, chosen: 0 };
+    renderImages(cfg);
+    choose(0, cfg);
+    $("#upload").disabled = false;
+  } catch (e) {
+    current = undefined;
+    $("#images").replaceChildren();
+    showError(`${file.name}: ${e.message}`);
+  }
+}
+
+async function upload(cfg) {
+  if (!current) return;
+  const image = current.images[current.chosen];
+  const view = new ProgressView($("#progress"), image.layers);
+  const btn = $("#upload");
+  btn.disabled = true;
+  $("#result").replaceChildren();
+  try {
+    const out = await new Upload(current.file, current.key, image, $("#reference").value.trim(), view).run();
+    view.done();
+    const copy = (text) => el("button", { type: "button", class: "copy", text: "Copy", onclick: (e) => copyText(text, e.currentTarget) });
+    $("#result").replaceChildren(
+      el("h2", { text: "Pushed" }),
+      el("p", {}, el("span", { text: `${out.reference} → ` }), el("code", { class: "digest", "data-testid": "digest", text: out.digest }), copy(out.digest)),
+      ...out.pull.map((line) => el("p", {}, el("code", { text: line }), copy(line))),
+    );
+    $("#result").dataset.state = "ok";
+    $("#resume-note").hidden = true;
+  } catch (e) {
+    view.done();
+    $("#result").dataset.state = "error";
+    $("#result").replaceChildren(el("p", { class: "error", role: "alert", text: `Upload failed: ${e.message}` }));
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+function tabs() {
+  const views = { upload: $("#upload-view"), browse: $("#browse-view") };
+  for (const b of document.querySelectorAll("[role=tab]"))
+    b.addEventListener("click", () => {
+      for (const o of document.querySelectorAll("[role=tab]")) o.setAttribute("aria-selected", String(o === b));
+      for (const [k, v] of Object.entries(views)) v.hidden = k !== b.dataset.view;
+      if (b.dataset.view === "browse") showBrowse();
+    });
+}
+
+async function init() {
+  const cfg = await api("GET", "/api/config");
+  setConfig(cfg);
+  $("#registries").textContent = cfg.registries.join(", ");
+  tabs();
+  initBrowse(cfg);
+  const input = $("#file");
+  input.addEventListener("change", () => input.files[0] && pick(input.files[0], cfg));
+  const drop = $("#drop");
+  drop.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    drop.classList.add("over");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    const f = e.dataTransfer?.files?.[0];
+    if (f) pick(f, cfg);
+  });
+  $("#target-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    upload(cfg);
+  });
+  document.body.dataset.ready = "1";
+}
+
+init().catch((e) => showError(`Cannot start: ${e.message}`));
