@@ -1,11 +1,12 @@
-import type { Digest } from "../core/digest.ts";
-import { isDigest, sha256Bytes } from "../core/digest.ts";
+import { sha256Bytes, type Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
-import { configMediaType, layerMediaType, manifestMediaType, type Family } from "../core/media-types.ts";
+import { MT, layerMediaType, manifestMediaType, type Family } from "../core/media-types.ts";
 import type { BlobInfoCache } from "../copy/blob-info-cache.ts";
 import type { RegistryClient } from "../transports/registry/client.ts";
 import { registryError } from "../transports/registry/errors.ts";
 import { startUpload, withParam } from "../transports/registry/upload.ts";
+
+export const isDigest = (s: unknown): s is Digest => typeof s === "string" && /^sha256:[a-f0-9]{64}$/.test(s);
 
 export interface CommitLayer {
   /** sha256 of the bytes the page sent: diff_id for layers gzipped here, the blob digest otherwise. */
@@ -79,7 +80,7 @@ export async function commitImage(client: RegistryClient, repo: string, tag: str
   const manifest = {
     schemaVersion: 2,
     mediaType: manifestMediaType(req.format),
-    config: { mediaType: configMediaType(req.format), size: req.config.length, digest: configDigest },
+    config: { mediaType: req.format === "docker" ? MT.dockerConfig : MT.ociConfig, size: req.config.length, digest: configDigest },
     layers: req.layers.map((l) => ({ mediaType: layerMediaType(req.format, l.compression), size: l.size, digest: l.digest })),
   };
   const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));

@@ -165,13 +165,18 @@ export class LayerSession {
   /** Marks the session dead and deletes the registry's upload (its content is unknown or wrong). */
   kill<E>(e: E): E {
     this.dead = e instanceof Error ? e.message : String(e);
-    this.cancel();
+    void this.cancel();
     return e;
   }
 
-  cancel(): void {
+  /** Deletes the registry's unfinished upload (failures ignored: registries expire them anyway). */
+  cancel(): Promise<void> {
     const loc = this.location;
     this.location = "";
-    if (loc) void this.client.fetch(loc, { method: "DELETE", repo: this.spec.repo, actions: ["pull", "push"] }).then((r) => r.body?.cancel()).catch(() => {});
+    if (!loc) return Promise.resolve();
+    return this.client
+      .fetch(loc, { method: "DELETE", repo: this.spec.repo, actions: ["pull", "push"] })
+      .then((r) => r.body?.cancel())
+      .catch(() => {});
   }
 }

@@ -102,8 +102,9 @@ export function startServer(o: ServeOptions): RunningServer {
   return {
     url: `${o.tlsCert ? "https" : "http"}://${host}:${server.port}/`,
     async stop() {
-      uploads.close();
       await server.stop(true);
+      await uploads.close();
+      targets.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { ImgxError, q } from "../core/errors.ts";
 import { parseDockerReference, type DockerReference } from "../core/reference.ts";
-import { RegistryClient } from "../transports/registry/client.ts";
+import type { RegistryClient } from "../transports/registry/client.ts";
+import { RegistryClients } from "../transports/registry/clients.ts";
 import type { RegistryOptions } from "../transports/types.ts";
 
 /**
@@ -10,9 +11,11 @@ import type { RegistryOptions } from "../transports/types.ts";
  */
 export class Targets {
   readonly hosts: string[];
-  private readonly clients = new Map<string, RegistryClient>();
+  private readonly clients: RegistryClients;
 
-  constructor(hosts: string[], private readonly opts: RegistryOptions) {
+  constructor(hosts: string[], opts: RegistryOptions) {
+    // one client per registry for the server's lifetime: one ping, one token cache, one pool
+    this.clients = new RegistryClients(opts);
     if (hosts.length === 0) throw new ImgxError("USAGE", "Cannot serve without a registry: pass --registry HOST (repeatable)");
     this.hosts = hosts.map((h) => h.replace(/^(https?|docker):\/\//, "").replace(/\/+$/, ""));
   }
@@ -20,9 +23,11 @@ export class Targets {
   client(registry: string): RegistryClient {
     if (!this.hosts.includes(registry))
       throw new ImgxError("DENIED", `Registry ${q(registry)} is not one this server may use (allowed: ${this.hosts.join(", ")}; add it with --registry)`);
-    let c = this.clients.get(registry);
-    if (!c) this.clients.set(registry, (c = new RegistryClient(registry, this.opts)));
-    return c;
+    return this.clients.get(registry);
+  }
+
+  close(): void {
+    this.clients.close();
   }
 
   /**

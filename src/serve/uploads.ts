@@ -1,7 +1,7 @@
-import { isDigest, type Digest } from "../core/digest.ts";
+import type { Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
 import type { BlobInfoCache } from "../copy/blob-info-cache.ts";
-import { commitImage, headBlob, verifiedLookup } from "./commit.ts";
+import { commitImage, headBlob, isDigest, verifiedLookup } from "./commit.ts";
 import { json, readJson } from "./http.ts";
 import { LayerSession } from "./layer-session.ts";
 import type { Targets } from "./target.ts";
@@ -130,9 +130,9 @@ export class Uploads {
   }
 
   /** DELETE /api/uploads/:id: give a layer up (the registry's upload is deleted). */
-  drop(id: string): Response {
+  async drop(id: string): Promise<Response> {
     const s = this.find(id);
-    s.cancel();
+    await s.cancel();
     this.sessions.delete(id);
     return json({ dropped: id });
   }
@@ -156,14 +156,15 @@ export class Uploads {
     const now = Date.now();
     for (const [id, s] of this.sessions)
       if (!s.busy && now - s.touched > IDLE_MS) {
-        s.cancel();
+        void s.cancel();
         this.sessions.delete(id);
       }
   }
 
   /** Deletes every unfinished registry upload (server shutdown). */
-  close(): void {
-    for (const s of this.sessions.values()) if (!s.stored) s.cancel();
+  async close(): Promise<void> {
+    const all = [...this.sessions.values()];
     this.sessions.clear();
+    await Promise.all(all.map((s) => s.cancel()));
   }
 }

@@ -32,7 +32,7 @@ export function registerServe(ctx: CliContext): void {
       const server = startServer({
         ...listen,
         registries,
-        registry: await registryOptions(argv, flags, ctx.debug),
+        registry: await registryOptions(ctx, argv, flags),
         auth: authFlag ? parseAuthFlag(authFlag) : authFile ? readHtpasswd(authFile) : undefined,
         tlsCert: oneString(argv, "tls-cert"),
         tlsKey: oneString(argv, "tls-key"),
