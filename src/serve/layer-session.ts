@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
 import { parallelGzipStream } from "../copy/gzip-blocks.ts";
+import type { WorkerPools } from "../copy/worker-pool.ts";
 import type { RegistryClient } from "../transports/registry/client.ts";
 import { registryError } from "../transports/registry/errors.ts";
 import { startUpload, withParam } from "../transports/registry/upload.ts";
@@ -48,6 +49,8 @@ export class LayerSession {
   constructor(
     readonly spec: LayerSpec,
     private readonly client: RegistryClient,
+    /** The server's gzip workers, shared by every layer (one thread per core, not per chunk). */
+    private readonly pools: WorkerPools,
   ) {}
 
   get subject(): string {
@@ -109,7 +112,7 @@ export class LayerSession {
       });
       const packed = this.packed;
       let packedBytes = 0;
-      const counted = (this.spec.gzip ? source.pipeThrough(parallelGzipStream()) : source).pipeThrough(
+      const counted = (this.spec.gzip ? source.pipeThrough(parallelGzipStream(undefined, this.pools)) : source).pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, c) {
             packed.update(chunk);

@@ -1,5 +1,6 @@
 import { ImgxError, q } from "../core/errors.ts";
 import { BlobInfoCache } from "../copy/blob-info-cache.ts";
+import { WorkerPools } from "../copy/worker-pool.ts";
 import type { RegistryOptions } from "../transports/types.ts";
 import { ASSETS } from "./assets.ts";
 import { catalog, deleteTag, image, tags } from "./browse.ts";
@@ -35,7 +36,9 @@ export function startServer(o: ServeOptions): RunningServer {
   if (!!o.tlsCert !== !!o.tlsKey) throw new ImgxError("USAGE", "Cannot serve TLS: pass both --tls-cert and --tls-key");
   const targets = new Targets(o.registries, o.registry);
   const gate = new Gate(o.auth);
-  const uploads = new Uploads(targets, new BlobInfoCache(), o.maxUploadSize);
+  // gzip worker threads belong to the server: created on the first layer, ended on stop
+  const pools = new WorkerPools();
+  const uploads = new Uploads(targets, new BlobInfoCache(), o.maxUploadSize, pools);
   const config = { csrf: gate.csrf, registries: targets.hosts, allowDelete: o.allowDelete, maxUploadSize: o.maxUploadSize, chunkSize: o.chunkSize };
 
   async function route(req: Request, path: string): Promise<Response> {
@@ -105,6 +108,7 @@ export function startServer(o: ServeOptions): RunningServer {
       await server.stop(true);
       await uploads.close();
       targets.close();
+      pools.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
 import type { BlobInfoCache } from "../copy/blob-info-cache.ts";
+import type { WorkerPools } from "../copy/worker-pool.ts";
 import { commitImage, headBlob, isDigest, verifiedLookup } from "./commit.ts";
 import { json, readJson } from "./http.ts";
 import { LayerSession } from "./layer-session.ts";
@@ -31,6 +32,7 @@ export class Uploads {
     private readonly targets: Targets,
     private readonly cache: BlobInfoCache,
     private readonly maxUpload: number,
+    private readonly pools: WorkerPools,
   ) {}
 
   private find(id: string): LayerSession {
@@ -84,7 +86,7 @@ export class Uploads {
     this.sweep();
     const existing = this.live(ref.registry, ref.repository, l);
     if (existing) return json({ id: existing.id, offset: existing.offset });
-    const s = new LayerSession({ registry: ref.registry, repo: ref.repository, expect: l.expect as Digest, size: l.size, gzip: l.gzip }, this.targets.client(ref.registry));
+    const s = new LayerSession({ registry: ref.registry, repo: ref.repository, expect: l.expect as Digest, size: l.size, gzip: l.gzip }, this.targets.client(ref.registry), this.pools);
     await s.open();
     this.sessions.set(s.id, s);
     return json({ id: s.id, offset: 0 }, 201);
