@@ -98,6 +98,9 @@ export function formatFlag(argv: string[]): Family | undefined {
   const v = oneString(argv, "format");
   if (v === undefined) return undefined;
   if (v === "oci" || v === "docker") return v;
+  if (v === "v2s2") return "docker"; // skopeo's name for Docker schema 2
+  if (v === "v2s1" || v === "schema1")
+    throw new ImgxError("USAGE", `Cannot use --format ${q(v)}: imgx does not write Docker schema 1 (deprecated since 2017; registries refuse it by default); it reads it and converts it`, { hint: "use --format docker (schema 2) or oci" });
   throw new ImgxError("USAGE", `Cannot use --format ${q(v)}: expected oci or docker`);
 }
 

@@ -1,4 +1,5 @@
 import { MT } from "../core/media-types.ts";
+import type { ParsedSchema1 } from "../core/schema1.ts";
 import { formatPlatform } from "../core/platform.ts";
 import type { ImageSource, ManifestData } from "../transports/types.ts";
 import { selectChildren, type PlatformChoice } from "./select.ts";
@@ -27,6 +28,8 @@ export interface ImageDescription {
     labels?: Record<string, string> | null;
   };
   layers?: { digest: string; size: number; mediaType: string }[];
+  /** Docker schema 1 (read-only; converted on pull/copy): whether it is signed, how many empty layers it drops. */
+  schema1?: { signed: boolean; emptyLayers: number };
   /** Set when the manifest is not a container image (no image config): its artifactType, else its config's media type. */
   artifactType?: string;
   totalSize?: number;
@@ -52,6 +55,7 @@ export async function describeSource(source: ImageSource, choice: PlatformChoice
       d.manifest = { digest: child!.digest, mediaType: m.parsed.mediaType, platform: child!.platform ? formatPlatform(child!.platform) : undefined };
       d.raw.manifest = m.bytes;
     }
+    if (m?.parsed.kind === "schema1") describeSchema1(d, m.parsed.schema1, m.parsed.sizes, m.parsed.mediaType === MT.dockerSchema1Signed);
     if (m?.parsed.kind === "manifest") {
       const man = m.parsed.manifest;
       d.layers = man.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
@@ -81,4 +85,28 @@ export async function describeSource(source: ImageSource, choice: PlatformChoice
     out.push(d);
   }
   return out;
+}
+
+/** A schema 1 image as it would be converted: layers oldest first without the empty ones, config from the newest v1Compatibility. */
+function describeSchema1(d: ImageDescription, s1: ParsedSchema1, sizes: Map<string, number>, signed: boolean): void {
+  const layers = s1.layers.filter((l) => !l.throwaway);
+  d.layers = layers.map((l) => ({ digest: l.blobSum, size: sizes.get(l.blobSum) ?? 0, mediaType: MT.dockerLayerGzip }));
+  d.totalSize = d.layers.reduce((a, l) => a + l.size, 0);
+  const v = s1.layers[s1.layers.length - 1]!.v1;
+  const c = (v.config ?? {}) as Record<string, unknown>;
+  const str = (x: unknown) => (typeof x === "string" && x ? x : undefined);
+  const list = (x: unknown) => (Array.isArray(x) ? (x as string[]) : undefined);
+  d.config = {
+    os: str(v.os) ?? "",
+    architecture: str(v.architecture) ?? "",
+    variant: str(v.variant),
+    created: str(v.created),
+    entrypoint: list(c.Entrypoint),
+    cmd: list(c.Cmd),
+    workingDir: str(c.WorkingDir),
+    user: str(c.User),
+    env: list(c.Env),
+    labels: (c.Labels ?? undefined) as Record<string, string> | undefined,
+  };
+  d.schema1 = { signed, emptyLayers: s1.layers.length - layers.length };
 }

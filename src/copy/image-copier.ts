@@ -110,7 +110,7 @@ function planLayer(ctx: CopyContext, l: Descriptor, family: Family, diffId: Desc
   return { src: l, mediaType: convertLayerType(l.mediaType, family, to), recompress: { from, to, diffId, level: ctx.compressLevel } };
 }
 
-async function putBytes(ctx: CopyContext, bytes: Uint8Array, desc: Descriptor): Promise<MovedBlob> {
+export async function putBytes(ctx: CopyContext, bytes: Uint8Array, desc: Descriptor): Promise<MovedBlob> {
   const started = performance.now();
   let state: MovedBlob["state"] = "exists";
   if (!(await ctx.sink.hasBlob(desc))) {

@@ -5,6 +5,7 @@ import type { Descriptor, ImageIndex } from "../core/manifest.ts";
 import { familyOf, indexMediaType, isIndexType } from "../core/media-types.ts";
 import type { ManifestData } from "../transports/types.ts";
 import { copyManifest, type CopyContext } from "./image-copier.ts";
+import { copySchema1 } from "./schema1-copier.ts";
 import { selectChildren, type PlatformChoice } from "./select.ts";
 
 /**
@@ -13,6 +14,7 @@ import { selectChildren, type PlatformChoice } from "./select.ts";
  */
 export async function copyTop(ctx: CopyContext, data: ManifestData, names: string[], choice: PlatformChoice): Promise<Descriptor> {
   if (data.parsed.kind === "manifest") return copyManifest(ctx, data, names, true);
+  if (data.parsed.kind === "schema1") return copySchema1(ctx, data, names, true);
   const keepIndex = choice.all || choice.platforms.length > 1;
   if (keepIndex) {
     if (!ctx.sink.caps.acceptsIndex)
@@ -34,7 +36,7 @@ async function copyIndex(ctx: CopyContext, data: ManifestData, names: string[], 
   const out = await Promise.all(
     children.map(async (child) => {
       const childData = await ctx.source.manifest(child);
-      const d = isIndexType(childData.parsed.mediaType) ? await copyIndex(ctx, childData, [], { all: true }, false) : await copyManifest(ctx, childData, [], false);
+      const d = isIndexType(childData.parsed.mediaType) ? await copyIndex(ctx, childData, [], { all: true }, false) : childData.parsed.kind === "schema1" ? await copySchema1(ctx, childData, [], false) : await copyManifest(ctx, childData, [], false);
       const desc: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
       if (child.platform) desc.platform = child.platform;
       if (child.annotations) desc.annotations = child.annotations;

@@ -3,6 +3,7 @@ import { ImgxError, q } from "./errors.ts";
 import { asObject, optStr, parseJsonBytes, str } from "./json.ts";
 import { INDEX_TYPES, MANIFEST_TYPES, MT, SCHEMA1_TYPES, layerCompression } from "./media-types.ts";
 import type { Platform } from "./platform.ts";
+import type { ParsedSchema1 } from "./schema1.ts";
 
 export interface Descriptor {
   mediaType: string;
@@ -33,7 +34,12 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
 }
 
-export type Parsed = { kind: "manifest"; mediaType: string; manifest: ImageManifest } | { kind: "index"; mediaType: string; index: ImageIndex };
+/** What parseManifestBytes returns: schema 2 / OCI, the formats imgx reads everywhere and writes. */
+export type ImageParsed = { kind: "manifest"; mediaType: string; manifest: ImageManifest } | { kind: "index"; mediaType: string; index: ImageIndex };
+export type Parsed =
+  | ImageParsed
+  /** Docker schema 1, read from registries only; `sizes` are the blobs' sizes the registry reported. */
+  | { kind: "schema1"; mediaType: string; schema1: ParsedSchema1; sizes: Map<Digest, number> };
 
 export interface ImageConfig {
   architecture: string;
@@ -92,12 +98,12 @@ export function parseDescriptor(v: unknown, what: string): Descriptor {
  * (registry Content-Type, descriptor) claimed; the body's own mediaType wins when present and must agree.
  * `declaredBy` says who claimed it, for the message: a registry serves, a local descriptor points.
  */
-export function parseManifestBytes(bytes: Uint8Array, what: string, declared?: string, declaredBy: "registry" | "descriptor" = "registry"): Parsed {
+export function parseManifestBytes(bytes: Uint8Array, what: string, declared?: string, declaredBy: "registry" | "descriptor" = "registry"): ImageParsed {
   const o = asObject(parseJsonBytes(bytes, what), what);
   const bodyType = optStr(o, "mediaType", what);
   if (o.schemaVersion === 1 || (bodyType && SCHEMA1_TYPES.includes(bodyType)) || (declared && SCHEMA1_TYPES.includes(declared)))
-    throw new ImgxError("UNSUPPORTED", `Cannot use ${what}: it is a Docker schema1 manifest, a format deprecated since 2017 and unsupported`, {
-      hint: "re-push the image with a current docker or skopeo to convert it to schema2/OCI",
+    throw new ImgxError("UNSUPPORTED", `Cannot use ${what}: it is a Docker schema 1 manifest (deprecated since 2017); imgx reads schema 1 only from registries, converting it to schema 2/OCI, and never writes it`, {
+      hint: "pull or copy it from its registry with imgx (or re-push it with a current docker or skopeo)",
     });
   if (o.schemaVersion !== 2) throw new ImgxError("BAD_MANIFEST", `Cannot read ${what}: schemaVersion must be 2, got ${q(o.schemaVersion)}`);
   const usableDeclared = declared && (INDEX_TYPES.includes(declared) || MANIFEST_TYPES.includes(declared)) ? declared : undefined;

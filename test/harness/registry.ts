@@ -69,6 +69,8 @@ export interface RegistryOptions {
   tokenPolicy?: TokenPolicy;
   /** Serve HTTPS in open or basic mode too (mode "tls" is open + TLS); `caFile` is then set. */
   tls?: boolean;
+  /** Accept and serve Docker schema 1 manifests (distribution's compatibility.schema1.enabled). */
+  schema1?: boolean;
   /** storage.delete.enabled (default true); false makes distribution refuse deletes with 405 UNSUPPORTED. */
   deleteEnabled?: boolean;
   /** catalog.maxentries: the most repositories one /v2/_catalog page may hold (distribution's default 1000). */
@@ -132,7 +134,7 @@ storage:
 ${opts.catalogMaxEntries ? `catalog:\n  maxentries: ${opts.catalogMaxEntries}\n` : ""}http:
   addr: ${host}
   secret: imgx-test-secret
-${tls}${auth}`;
+${tls}${auth}${opts.schema1 ? "compatibility:\n  schema1:\n    enabled: true\n" : ""}`;
   writeFileSync(join(dir, "config.yml"), config);
   const logPath = join(dir, "registry.log");
   const proc = Bun.spawn(["docker-registry", "serve", join(dir, "config.yml")], { stdout: Bun.file(logPath), stderr: Bun.file(`${logPath}.err`) });

@@ -1,3 +1,4 @@
+import { ImgxError } from "../../core/errors.ts";
 import { inspect } from "../../app/inspect.ts";
 import type { ImageDescription } from "../../copy/describe.ts";
 import type { CliContext } from "../context.ts";
@@ -20,6 +21,10 @@ export function registerInspect(ctx: CliContext): void {
       const images = await inspect({ src, platforms: platformChoice(ctx.argv, flags), registry: await registryOptions(ctx, ctx.argv, flags) });
       if (flags.raw || flags.config) {
         for (const d of images) {
+          if (flags.config && d.schema1)
+            throw new ImgxError("UNSUPPORTED", `Cannot print the config of ${src}: a Docker schema 1 image has none; imgx writes one when it pulls or copies the image`, {
+              hint: `pull it first (imgx pull ${src} DIR) and inspect --config the result`,
+            });
           const bytes = flags.config ? d.raw.config : explicitPlatform && d.raw.manifest ? d.raw.manifest : d.raw.top;
           if (bytes) process.stdout.write(bytes);
         }
@@ -43,6 +48,7 @@ function renderText(d: ImageDescription): string {
     for (const p of d.platforms) lines.push(`  ${p.platform.padEnd(16)} ${p.digest}`);
   }
   if (d.manifest) lines.push(`Selected:   ${d.manifest.platform ?? "(no platform)"} ${d.manifest.digest}`);
+  if (d.schema1) lines.push(`Schema 1:   ${d.schema1.signed ? "signed" : "unsigned"}, converted to schema 2/OCI on pull/copy${d.schema1.emptyLayers ? ` (${d.schema1.emptyLayers} empty layers dropped)` : ""}`);
   if (d.artifactType) lines.push(`Artifact:   ${d.artifactType} (not a container image)`);
   if (d.config) {
     const c = d.config;
