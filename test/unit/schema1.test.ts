@@ -7,7 +7,7 @@ import { parseSchema1 } from "../../src/core/schema1.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const b64 = (s: string) => Buffer.from(s).toString("base64url");
-const sum = (c: string) => `sha256:${c.repeat(64)}`;
+const sum = (c: string): string => `sha256:${c.repeat(64)}`;
 const v1 = (o: object) => ({ v1Compatibility: JSON.stringify(o) });
 const PAYLOAD = JSON.stringify({
   schemaVersion: 1,
@@ -37,7 +37,7 @@ test("a signed manifest's digest is its payload's, not its bytes'; layers oldest
   const p = parseSchema1(bytes, "m");
   expect(p.digest).toBe(sha256Bytes(enc(PAYLOAD)));
   expect(p.digest).not.toBe(sha256Bytes(bytes));
-  expect(p.layers.map((l) => [l.blobSum, l.throwaway])).toEqual([
+  expect(p.layers.map((l): [string, boolean] => [l.blobSum, l.throwaway])).toEqual([
     [sum("a"), false],
     [sum("b"), true],
   ]);
