@@ -31,7 +31,7 @@ describe("manifest parsing", () => {
     expect(code(() => parseManifestBytes(enc({ ...manifest, layers: [{ ...manifest.layers[0], size: -1 }] }), "m"))).toContain("size must be");
     expect(code(() => parseManifestBytes(enc({ ...manifest, config: { ...manifest.config, digest: "sha256:xyz" } }), "m"))).toContain("config digest");
     expect(code(() => parseManifestBytes(enc({ ...manifest, mediaType: "application/x-unknown" }), "m"))).toContain("UNSUPPORTED");
-    expect(code(() => parseManifestBytes(enc({ schemaVersion: 1, name: "x", fsLayers: [] }), "m"))).toContain("schema1");
+    expect(code(() => parseManifestBytes(enc({ schemaVersion: 1, name: "x", fsLayers: [] }), "m"))).toContain("schema 1");
     expect(code(() => parseManifestBytes(enc(manifest), "m", MT.ociIndex))).toContain("served as");
     expect(code(() => parseManifestBytes(enc("[".repeat(100) + "]".repeat(100)), "deep"))).toContain("nested deeper");
   });
