@@ -63,9 +63,11 @@ describe("every name in every third-party OCI layout", () => {
   test.each(cases)("%s", async (key, layout, name) => {
     const [s, i] = [fresh(), fresh()];
     // --preserve-digests: skopeo would otherwise compress uncompressed layers for an OCI destination
-    const sk = await run(["skopeo", "copy", "-q", "--all", "--preserve-digests", `oci:${layout}:${name}`, `oci:${s}:x`]);
-    const ins = await imgx(["inspect", "--all-platforms", `oci:${layout}:${name}`]);
-    const r = await imgx(["convert", "-q", "--all-platforms", `oci:${layout}:${name}`, `oci:${i}:x`]);
+    const [sk, ins, r] = await Promise.all([
+      run(["skopeo", "copy", "-q", "--all", "--preserve-digests", `oci:${layout}:${name}`, `oci:${s}:x`]),
+      imgx(["inspect", "--all-platforms", `oci:${layout}:${name}`]),
+      imgx(["convert", "-q", "--all-platforms", `oci:${layout}:${name}`, `oci:${i}:x`]),
+    ]);
     if (DELIBERATE[key]) {
       expect(r.stderr).toContain(DELIBERATE[key]!);
       expectCleanFailure(r);
@@ -116,9 +118,8 @@ describe("whole layouts", () => {
   });
 
   test.each(LAYOUTS.map((l) => [short(l), l] as const))("%s: inspect and convert --all-platforms end cleanly", async (_key, layout) => {
-    const ins = await imgx(["inspect", "--all-platforms", `oci:${layout}`]);
+    const [ins, r] = await Promise.all([imgx(["inspect", "--all-platforms", `oci:${layout}`]), imgx(["convert", "-q", "--all-platforms", `oci:${layout}`, `oci:${fresh()}`])]);
     if (ins.code !== 0) expectCleanFailure(ins);
-    const r = await imgx(["convert", "-q", "--all-platforms", `oci:${layout}`, `oci:${fresh()}`]);
     if (r.code !== 0) expectCleanFailure(r);
   });
 });
