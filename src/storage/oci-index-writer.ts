@@ -19,6 +19,8 @@ export type RefNameStyle = "as-given" | "tag";
 /** The top-level entries of an index.json being written. */
 export class IndexEntries {
   readonly entries: Descriptor[];
+  /** Images this copy wrote: one that loses its name to a later image of the same copy stays, unnamed. */
+  private readonly added = new Set<string>();
   constructor(
     existing: Descriptor[] = [],
     private readonly style: RefNameStyle = "as-given",
@@ -27,6 +29,7 @@ export class IndexEntries {
   }
 
   add(desc: Descriptor, names: string[]): void {
+    this.added.add(desc.digest);
     const base: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
     if (desc.platform) base.platform = desc.platform;
     if (names.length === 0) {
@@ -48,7 +51,13 @@ export class IndexEntries {
         const same = a?.[REF_NAME] === refName || (full !== undefined && (a?.[CONTAINERD_NAME] ?? canonicalName(a?.[REF_NAME] ?? "")) === full);
         // other names this same image carries (e.g. "a:1" beside bare "1") stay; an exact repeat goes
         const repeat = e.digest === desc.digest && (!a || (a[REF_NAME] === refName && a[CONTAINERD_NAME] === full));
-        if ((same && e.digest !== desc.digest) || repeat) this.entries.splice(i, 1);
+        if ((same && e.digest !== desc.digest) || repeat) {
+          this.entries.splice(i, 1);
+          // a source holding two images under one name (containers/image's two_identical_references):
+          // the copy keeps both, the earlier one without the name, rather than drop an image it copied
+          const orphan = same && e.digest !== desc.digest && this.added.has(e.digest) && !this.entries.some((x) => x.digest === e.digest);
+          if (orphan) this.entries.splice(i, 0, { mediaType: e.mediaType, digest: e.digest, size: e.size, ...(e.platform ? { platform: e.platform } : {}) });
+        }
       }
       this.entries.push({ ...base, annotations });
     }

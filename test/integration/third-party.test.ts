@@ -110,6 +110,14 @@ describe("every image in every go-containerregistry tarball", () => {
 });
 
 describe("whole layouts", () => {
+  test("two images under one name both survive a whole-layout copy (the later keeps the name)", async () => {
+    const src = join(TP, "containers-image/delete_image_two_identical_references");
+    const out = fresh();
+    await imgxOk(["convert", "-q", "--all-platforms", `oci:${src}`, `oci:${out}`]);
+    const digests = (dir: string) => JSON.parse(readFileSync(join(dir, "index.json"), "utf8")).manifests.map((m: { digest: string }) => m.digest).sort();
+    expect(digests(out)).toEqual(digests(src));
+  });
+
   test("regclient's testrepo converts whole (artifacts with config {} included, finding 4)", async () => {
     const out = fresh();
     await imgxOk(["convert", "-q", "--all-platforms", `oci:${join(TP, "regclient/testrepo")}`, `oci:${out}`]);

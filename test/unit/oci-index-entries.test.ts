@@ -32,9 +32,11 @@ test("a name present already moves to the new image", () => {
     ["3", "1.2", "docker.io/library/app:1.2"],
     ["4", "old", undefined],
   ]);
-  // a bare tag is looked up by ref.name alone: an entry whose ref.name equals it must not stay behind
+  // a bare tag is looked up by ref.name alone: an entry whose ref.name equals it loses it (3 was
+  // written by this same copy, so it stays without a name rather than vanish)
   ix.add(d(5), ["1.2"]);
   expect(view(ix)).toEqual([
+    ["3", undefined, undefined],
     ["4", "old", undefined],
     ["5", "1.2", undefined],
   ]);
@@ -73,5 +75,15 @@ test("OCI layouts write the name as given (skopeo's convention): two repositorie
   expect(view(old)).toEqual([
     ["3", "a/one:v1", "docker.io/a/one:v1"],
     ["4", "b/two:v1", "docker.io/b/two:v1"],
+  ]);
+});
+
+test("a name taken by a later image of the same copy leaves the earlier image unnamed, not dropped; an older layout's image goes", () => {
+  const ix = new IndexEntries([{ ...d(9), annotations: { [REF]: "1.0.0" } }]);
+  ix.add(d(1), ["1.0.0"]);
+  ix.add(d(2), ["1.0.0"]);
+  expect(view(ix)).toEqual([
+    ["1", undefined, undefined],
+    ["2", "1.0.0", undefined],
   ]);
 });
