@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { measure, measurePair, row, type Measurement } from "./measure.ts";
 import { benchLoad } from "./load.ts";
 import { benchRegistry } from "./registry.ts";
+import { benchServe } from "./serve.ts";
 import { benchCompress, type Corpus } from "./compress.ts";
 import { benchDecompress } from "./decompress.ts";
 import { benchLevels } from "./levels.ts";
@@ -111,6 +112,7 @@ if (want("decompress")) await benchDecompress(ctx, await realTar());
 if (want("convert")) await benchConvert();
 if (want("pull") || want("push") || want("copy")) await benchRegistry({ work, imgx, runs, sizeMb, bigTar, table, sections: { pull: want("pull"), push: want("push"), copy: want("copy") } });
 if (want("scale")) await benchScale();
+if (want("serve")) await benchServe({ imgx, runs, sizeMb, bigTar });
 if (want("startup")) await benchStartup();
 if (want("load") || want("load-hey") || want("load-nginx")) await benchLoad({ work, imgx, runs, sections: { hey: want("load") || want("load-hey"), nginx: want("load") || want("load-nginx") } });
 if (sections.includes("versus")) {

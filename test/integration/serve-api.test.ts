@@ -4,7 +4,7 @@ import { copyFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { accessLogRequests } from "../harness/access-log.ts";
 import { startRegistry, USERS, type RunningRegistry } from "../harness/registry.ts";
-import { tempDir } from "../helpers/imgx.ts";
+import { IMGX, tempDir } from "../helpers/imgx.ts";
 import { call, csrfOf, pushViaApi, startServe, type Serve } from "../helpers/serve.ts";
 // @ts-ignore: the page's browser module (plain JS)
 import { readArchive } from "../../src/serve/page/archive.js";
@@ -45,6 +45,23 @@ describe("imgx serve API", () => {
     expect(again.status).toBe(200);
     expect(again.steps.every((x) => x.startsWith("present"))).toBe(true);
   }, 60_000);
+
+  test("an OCI archive's gzip layers go up byte for byte (same digests), checked against their blob digest", async () => {
+    const arch = join(tmp.dir, "single.oci.tar");
+    const conv = Bun.spawn([IMGX, "convert", "--quiet", `oci:${join(fx, "single-oci")}:1.0`, `oci-archive:${arch}`], { stdout: "ignore", stderr: "inherit" });
+    expect(await conv.exited).toBe(0);
+    const [img] = await readArchive(Bun.file(arch));
+    expect(img.format).toBe("oci");
+    expect(img.layers.every((l: any) => !l.gzip && l.compression === "gzip")).toBe(true);
+    const r = await pushViaApi(s, arch, "api/oci:1", { csrf, chunk: 1000 });
+    expect(r.status).toBe(200);
+    const m: any = await (await fetch(`${reg.url}/v2/api/oci/manifests/1`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } })).json();
+    expect(m.layers.map((l: any) => l.digest)).toEqual(img.layers.map((l: any) => l.expect));
+    // a flipped byte in a compressed layer is caught by its blob digest
+    const bad = await pushViaApi(s, arch, "api/oci-bad:1", { csrf, hashSent: true, mangle: (_l, off, d) => (off === 0 ? Uint8Array.from(d, (x, i) => (i === 20 ? x ^ 1 : x)) : d) });
+    expect(bad.status).toBe(422);
+    expect(await tagExists("api/oci-bad", "1")).toBe(false);
+  }, 30_000);
 
   test("truncated tar: the page's reader refuses it, and a layer that stops early is never committed", async () => {
     const cut = join(tmp.dir, "cut.tar");
