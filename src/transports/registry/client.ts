@@ -213,13 +213,15 @@ export class RegistryClient {
     let body = init.body;
     for (let hop = 0; hop < 6; hop++) {
       const headers: Record<string, string> = { ...init.headers };
-      if (new URL(current).origin === base.origin) {
+      // same origin ⇔ the normalised URL starts with "<origin>/" (no URL parse per request)
+      if (current.startsWith(`${base.origin}/`)) {
         const a = await this.auth!.header(scopes);
         if (a) headers.authorization = a;
       }
-      this.trace(`> ${method} ${redactUrl(current)} ${redactHeaders(headers)}`);
+      // the trace lines are built only when someone reads them (redaction costs µs per request)
+      if (this.opts.debug) this.trace(`> ${method} ${redactUrl(current)} ${redactHeaders(headers)}`);
       const res = await this.raw(current, { method, headers, body: body as Blob | null | undefined, signal: init.signal } as RequestInit);
-      this.trace(`< ${res.status} ${redactUrl(current)} ${redactHeaders(pick(res.headers))}`);
+      if (this.opts.debug) this.trace(`< ${res.status} ${redactUrl(current)} ${redactHeaders(pick(res.headers))}`);
       if (![301, 302, 303, 307, 308].includes(res.status)) return res;
       const loc = res.headers.get("location");
       await res.body?.cancel();

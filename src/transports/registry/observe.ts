@@ -57,8 +57,11 @@ const NAMED = new Set<string>([
 
 /** Names a registry API request by method and path (the distribution spec's endpoint table). */
 export function endpointOf(method: string, url: string): EndpointName {
+  // the path of an absolute URL without parsing it (this runs for every request observed)
   const q = url.indexOf("?");
-  const path = new URL(q < 0 ? url : url.slice(0, q)).pathname;
+  const noQuery = q < 0 ? url : url.slice(0, q);
+  const slash = noQuery.indexOf("/", noQuery.indexOf("://") + 3);
+  const path = slash < 0 ? "/" : noQuery.slice(slash);
   if (path === "/v2/" || path === "/v2") return method === "GET" ? "GET /v2/" : "other";
   if (path === "/v2/_catalog") return method === "GET" ? "GET catalog" : "other";
   let kind: string | undefined;
