@@ -31,9 +31,13 @@ function axes(xLabels: { x: number; label: string }[], yMax: number, yUnit: stri
   let s = `<rect x="${PAD.l}" y="${PAD.t}" width="${iw}" height="${ih}" fill="#fff" stroke="#999"/>`;
   for (let i = 0; i <= 5; i++) {
     const y = PAD.t + ih - (ih * i) / 5;
-    s += `<line x1="${PAD.l}" x2="${PAD.l + iw}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${PAD.l - 6}" y="${y + 4}" text-anchor="end">${fmt((yMax * i) / 5)}</text>`;
+    s += `<line x1="${PAD.l}" x2="${PAD.l + iw}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${PAD.l - 6}" y="${y + 4}" text-anchor="end">${yMax >= 10 ? Math.round((yMax * i) / 5) : fmt((yMax * i) / 5)}</text>`;
   }
-  for (const l of xLabels) s += `<line x1="${l.x}" x2="${l.x}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#eee"/><text x="${l.x}" y="${PAD.t + ih + 16}" text-anchor="middle">${esc(l.label)}</text>`;
+  xLabels.forEach((l, i) => {
+    // the last label would run past the plot's right edge when centred
+    const anchor = i === xLabels.length - 1 && l.x > PAD.l + iw - 30 ? "end" : "middle";
+    s += `<line x1="${l.x}" x2="${l.x}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#eee"/><text x="${l.x}" y="${PAD.t + ih + 16}" text-anchor="${anchor}">${esc(l.label)}</text>`;
+  });
   s += `<text x="14" y="${PAD.t + ih / 2}" transform="rotate(-90 14 ${PAD.t + ih / 2})" text-anchor="middle">${esc(yUnit)}</text>`;
   return s;
 }
@@ -56,8 +60,14 @@ function percentileSvg(s: BenchSummary): string {
 }
 
 function timelineSvg(s: BenchSummary): string {
-  const ops = s.timeline?.ops ?? [];
-  const errs = s.timeline?.errors ?? [];
+  const ops = [...(s.timeline?.ops ?? [])];
+  const errs = [...(s.timeline?.errors ?? [])];
+  // the last second is usually cut short by the end of the run: draw it as a rate, or drop a sliver
+  const lastPart = s.seconds - (ops.length - 1);
+  if (ops.length > 1 && lastPart > 0 && lastPart < 1) {
+    if (lastPart < 0.5) [ops.length, errs.length] = [ops.length - 1, Math.min(errs.length, ops.length - 1)];
+    else [ops[ops.length - 1], errs[errs.length - 1]] = [ops[ops.length - 1]! / lastPart, (errs[errs.length - 1] ?? 0) / lastPart];
+  }
   const n = Math.max(1, ops.length);
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
@@ -100,7 +110,7 @@ export function renderHtml(s: BenchSummary): string {
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:${W + 40}px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 6px}
 svg text{font:11px system-ui,sans-serif;fill:#444}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child,td:last-child{text-align:left}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child,td:last-child,th:last-child{text-align:left}
 .legend span{margin-right:14px}.legend i{display:inline-block;width:12px;height:3px;margin:0 5px 3px 0;vertical-align:middle}
 .meta{color:#555}
 </style></head><body>

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { BenchSummary } from "../../src/bench/summary.ts";
 import { loggedRequests } from "../harness/access-log.ts";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.ts";
-import { startRegistry, USERS, type RunningRegistry } from "../harness/registry.ts";
+import { freePort, startRegistry, USERS, type RunningRegistry } from "../harness/registry.ts";
 import { tinyImage, writeOciLayout } from "../harness/tiny-image.ts";
 import { IMGX, imgx, requireTool, run, tempDir } from "../helpers/imgx.ts";
 
@@ -165,6 +165,19 @@ describe("imgx bench against docker-registry", () => {
     expect(bad.code).toBe(6);
     expect(bad.stderr).toMatch(/merged\.html.*not JSON/);
   }, 30_000);
+
+  test("--prometheus serves live counters while the run goes on", async () => {
+    const port = await freePort();
+    const p = Bun.spawn([IMGX, "bench", "head", `${open.host}/bench/app:1`, "--plain-http", "--duration", "3s", "-c", "2", "--prometheus", `127.0.0.1:${port}`, "-q"], { stdout: "pipe", stderr: "pipe" });
+    let text = "";
+    for (let i = 0; i < 40 && !/HEAD blob",status="200"} [1-9]/.test(text); i++) {
+      await Bun.sleep(100);
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+    }
+    expect(text).toMatch(/^imgx_bench_requests_total\{scenario="head",target="[^"]+",endpoint="HEAD blob",status="200"\} [1-9]\d*$/m);
+    expect(text).toMatch(/imgx_bench_request_latency_seconds\{.*quantile="0.99"\} [\d.e-]+/);
+    expect(await p.exited).toBe(0);
+  }, 20_000);
 
   test("token auth: one token per scope for the whole run, not one per request", async () => {
     const ts = token.tokenServer!;
