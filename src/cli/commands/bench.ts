@@ -46,8 +46,11 @@ export function registerBench(ctx: CliContext): void {
     .option("--prometheus <[host:]port>", "Serve live metrics at http://host:port/metrics while running")
     .option("-q, --quiet", "No table and no progress (with --out/--json for scripts)")
     .option("--debug", "Trace registry requests (secrets redacted)");
-  addRegistryFlags(c)
-    .example("imgx bench head registry.local:5000/team/app:1 --concurrency 64 --duration 30s")
+  addRegistryFlags(c);
+  // bench counts every send: it never retries unless asked
+  const retries = c.options.find((o) => o.name === "retries");
+  if (retries) retries.description = "Retries for idempotent requests (bench default 0: each retry is a request of its own)";
+  c.example("imgx bench head registry.local:5000/team/app:1 --concurrency 64 --duration 30s")
     .example("imgx bench pull registry.local:5000/team/app:1 --rate 200 --ramp 10s --duration 2m --out pull.json")
     .example("imgx bench push registry.local:5000/bench/push --layers 2 --layer-size 1M --upload-mode chunked --cleanup")
     .example("imgx bench merge shard-*.json --html report.html")
