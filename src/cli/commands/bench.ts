@@ -147,7 +147,15 @@ async function merge(files: string[], flags: Flags, argv: string[]): Promise<num
     try {
       v = JSON.parse(text);
     } catch {
-      throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(f)}: not JSON`, { hint: "pass files written by imgx bench --out or --json" });
+      // `kubectl logs` mixes stderr lines in: take the document --json printed, from its "{" line to its "}" line
+      const from = text.search(/^\{$/m);
+      const to = text.lastIndexOf("\n}");
+      try {
+        if (from < 0 || to < from) throw new Error();
+        v = JSON.parse(text.slice(from, to + 2));
+      } catch {
+        throw new ImgxError("BAD_ARCHIVE", `Cannot read ${q(f)}: not JSON`, { hint: "pass files written by imgx bench --out or --json" });
+      }
     }
     list.push({ name: f, summary: checkSummary(v, q(f)) });
   }
