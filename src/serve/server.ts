@@ -39,6 +39,9 @@ export function startServer(o: ServeOptions): RunningServer {
   // gzip worker threads belong to the server: created on the first layer, ended on stop
   const pools = new WorkerPools();
   const uploads = new Uploads(targets, new BlobInfoCache(), o.maxUploadSize, pools);
+  // bound to loopback, only loopback names may appear in Host: a web page that re-points its own
+  // DNS name at 127.0.0.1 (DNS rebinding) would otherwise be same-origin with us and read the token
+  const loopbackOnly = ["127.0.0.1", "localhost", "::1"].includes(o.hostname);
   const config = { csrf: gate.csrf, registries: targets.hosts, allowDelete: o.allowDelete, maxUploadSize: o.maxUploadSize, chunkSize: o.chunkSize };
 
   async function route(req: Request, path: string): Promise<Response> {
@@ -86,6 +89,10 @@ export function startServer(o: ServeOptions): RunningServer {
     tls: o.tlsCert ? { cert: Bun.file(o.tlsCert), key: Bun.file(o.tlsKey!) } : undefined,
     async fetch(req) {
       const path = new URL(req.url).pathname;
+      if (loopbackOnly && !isLoopbackHostHeader(req.headers.get("host"))) {
+        await req.body?.cancel().catch(() => {});
+        return json({ error: "This server answers only to 127.0.0.1, localhost and [::1] (start it with --listen to serve other names)" }, 421);
+      }
       try {
         if (!(await gate.allows(req.headers.get("authorization")))) {
           await req.body?.cancel().catch(() => {});
@@ -111,6 +118,11 @@ export function startServer(o: ServeOptions): RunningServer {
       pools.close();
     },
   };
+}
+
+function isLoopbackHostHeader(host: string | null): boolean {
+  const name = (host ?? "").replace(/:\d+$/, "").toLowerCase();
+  return name === "127.0.0.1" || name === "localhost" || name === "[::1]";
 }
 
 export function describeListen(v: string): { hostname: string; port: number } {

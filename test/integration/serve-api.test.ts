@@ -151,6 +151,14 @@ describe("imgx serve API", () => {
     expect((await call(s, "POST", "/api/check", body, { csrf })).status).toBe(200);
   });
 
+  test("bound to loopback, a foreign Host header (DNS rebinding) gets nothing, not even the CSRF token", async () => {
+    const port = new URL(s.url).port;
+    const rebound = await fetch(new URL("/api/config", s.url), { headers: { host: `evil.example:${port}` } });
+    expect(rebound.status).toBe(421);
+    expect(await rebound.text()).not.toContain(csrf);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) expect((await fetch(new URL("/api/config", s.url), { headers: { host } })).status).toBe(200);
+  });
+
   test("tags are deleted only with --allow-delete", async () => {
     expect((await pushViaApi(s, join(fx, "legacy-save.tar"), "api/del:1", { csrf })).status).toBe(200);
     const off = await call(s, "DELETE", `/api/tag?registry=${encodeURIComponent(reg.host)}&repo=api/del&ref=1`, undefined, { csrf });
