@@ -81,7 +81,12 @@ describe("imgx serve in chromium", () => {
     expect(proxy.cutAll()).toBeGreaterThan(0);
     await throttle(-1);
     await Bun.sleep(200);
-    const cutsInPage = (await call(s, "GET", "/api/stats")).body.cutChunks;
+    // the server counts a cut chunk once what arrived of it is in the registry: give it time
+    let cutsInPage = 0;
+    for (let t = 0; t < 200 && cutsInPage === 0; t++) {
+      cutsInPage = (await call(s, "GET", "/api/stats")).body.cutChunks;
+      if (!cutsInPage) await Bun.sleep(50);
+    }
     expect(cutsInPage).toBeGreaterThan(0);
     // two layers upload at once and half the file is exactly two of the four layers: cut at 3/4,
     // half-way into the last two, so a resume that restarted layers would cost a quarter more
@@ -105,6 +110,7 @@ describe("imgx serve in chromium", () => {
     console.log(`serve-page: done after ${Date.now() - t0} ms`);
     await page.screenshot({ path: join(SHOTS, "serve-upload.png"), fullPage: true });
     const digest = await page.textContent("[data-testid=result] [data-testid=digest]");
+    if (!digest) console.log(`serve-page: no digest; result: ${await page.textContent("[data-testid=result]")}; progress: ${await page.textContent("[data-testid=progress]")}`);
     expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     const total = (await received()) - start;
     console.log(`serve-page: ${size} byte file, server received ${total} bytes (${(total / size).toFixed(2)}×)`);
