@@ -45,6 +45,8 @@ export interface TransferOptions {
   blobInfoCache?: boolean;
   /** Write the resulting manifest digest here (atomically). */
   digestFile?: string;
+  /** Also carry the artifacts referring to the image (signatures, SBOMs): see copy/referrers.ts. */
+  referrers?: boolean;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function transfer(opts: TransferOptions, ctx: AppContext = {}): Pro
       blobInfoCache: opts.blobInfoCache === false ? undefined : new BlobInfoCache(),
       retries: dstRegistry.retries,
       signal: ctx.signal,
+      referrers: opts.referrers,
     });
     if (opts.digestFile && result.images[0]) {
       await writeFileAtomic(opts.digestFile, result.images[0].digest);

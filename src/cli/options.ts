@@ -41,7 +41,8 @@ export function addCopyFlags(c: Command): Command {
     .option("--all", "Same as --all-platforms")
     .option("-t, --tag <name>", "Name for the result; repeatable")
     .option("-j, --concurrency <n>", "Blobs moved at once (default 6)")
-    .option("--digestfile <file>", "Write the resulting manifest digest to this file");
+    .option("--digestfile <file>", "Write the resulting manifest digest to this file")
+    .option("--referrers", "Also copy the artifacts that refer to the image (signatures, SBOMs, attestations: OCI 1.1 referrers API or the sha256-<hex> fallback tag)");
 }
 
 /** Tag selection shared by `tags` and `sync` (see core/tag-filter.ts). */

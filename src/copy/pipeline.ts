@@ -1,6 +1,7 @@
 import type { Digest } from "../core/digest.ts";
 import { ImgxError } from "../core/errors.ts";
 import type { Compression, Family } from "../core/media-types.ts";
+import type { Descriptor } from "../core/manifest.ts";
 import type { ImageSink, ImageSource } from "../transports/types.ts";
 import type { BlobState, CopyEvent, EventSink } from "./events.ts";
 import type { BlobInfoCache } from "./blob-info-cache.ts";
@@ -8,6 +9,7 @@ import { blockCodec } from "./block-compress.ts";
 import { copyTop } from "./index-copier.ts";
 import { WorkerPools } from "./worker-pool.ts";
 import { Limiter, SingleFlight } from "../core/limit.ts";
+import { copyReferrers } from "./referrers.ts";
 import type { MovedBlob } from "./blob-mover.ts";
 import type { PlatformChoice } from "./select.ts";
 
@@ -35,12 +37,16 @@ export interface CopyOptions {
   workers?: WorkerPools;
   /** Stops the copy: the sink is aborted (leaving nothing half-written) and the copy rejects with the reason. */
   signal?: AbortSignal;
+  /** Also copy every artifact whose `subject` is a manifest copied unchanged (see copy/referrers.ts). */
+  referrers?: boolean;
 }
 
 export interface CopyResult {
   images: { digest: Digest; mediaType: string; names: string[] }[];
   bytes: number;
   blobs: Record<BlobState, number>;
+  /** Artifacts carried along (--referrers). */
+  referrers: number;
   seconds: number;
 }
 
@@ -50,8 +56,11 @@ export interface CopyResult {
  */
 export async function copyImages(source: ImageSource, sink: ImageSink, opts: CopyOptions): Promise<CopyResult> {
   const started = performance.now();
-  const result: CopyResult = { images: [], bytes: 0, blobs: { copied: 0, exists: 0, mounted: 0 }, seconds: 0 };
+  const result: CopyResult = { images: [], bytes: 0, blobs: { copied: 0, exists: 0, mounted: 0 }, referrers: 0, seconds: 0 };
+  // manifests written for the current image: the subjects whose referrers --referrers carries
+  let written: Descriptor[] = [];
   const emit = (e: CopyEvent) => {
+    if (e.type === "manifest") written.push({ mediaType: e.mediaType, digest: e.digest, size: e.size });
     if (e.type === "blob-done") {
       result.blobs[e.state]++;
       if (e.state === "copied") result.bytes += e.size;
@@ -61,6 +70,8 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
   const forced = sink.caps.layerCompression;
   if (forced !== undefined && opts.compress && opts.compress !== "keep" && opts.compress !== forced)
     throw new ImgxError("USAGE", `Cannot use --compress ${opts.compress} with ${sink.label}: that format stores ${forced === "none" ? "uncompressed" : forced} layers`);
+  if (opts.referrers && !source.referrers) throw new ImgxError("USAGE", `Cannot use --referrers with ${source.label}: that format holds no artifacts referring to an image`);
+  if (opts.referrers && !sink.caps.referrers) throw new ImgxError("USAGE", `Cannot use --referrers with ${sink.label}: that format cannot hold artifacts referring to an image`, { hint: "use a registry, oci: or oci-archive: destination" });
   if (opts.format && sink.caps.family && opts.format !== sink.caps.family)
     throw new ImgxError("USAGE", `Cannot use --format ${opts.format} with ${sink.label}: that format stores ${sink.caps.family} manifests`);
   const compress = forced ?? (opts.compress === "keep" ? undefined : opts.compress);
@@ -96,7 +107,10 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     for (const img of images) {
       const data = await source.manifest(img.descriptor);
       const names = opts.names?.length ? opts.names : img.names;
+      written = [];
       const desc = await copyTop(ctx, data, names, opts.platforms);
+      // a manifest converted on the way has a new digest no artifact names: it finds none
+      if (opts.referrers) result.referrers += await copyReferrers(ctx, [...written]);
       result.images.push({ digest: desc.digest, mediaType: desc.mediaType, names });
     }
     await sink.commit();
@@ -111,7 +125,7 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
     if (!opts.workers) ctx.workers.close();
   }
   result.seconds = (performance.now() - started) / 1000;
-  emit({ type: "summary", images: result.images, bytes: result.bytes, blobs: result.blobs, seconds: result.seconds });
+  emit({ type: "summary", images: result.images, bytes: result.bytes, blobs: result.blobs, ...(opts.referrers ? { referrers: result.referrers } : {}), seconds: result.seconds });
   return result;
 }
 

@@ -4,6 +4,7 @@ import { parseManifestBytes, type Descriptor, type ImageIndex } from "../core/ma
 import { isIndexType, isManifestType } from "../core/media-types.ts";
 import { isTag, splitImageName } from "../core/reference.ts";
 import { blobPath, canonicalName, namesOf, REF_NAME } from "./layout-names.ts";
+import { referrerDescriptor, subjectOf } from "../core/referrers.ts";
 import { checkBytes } from "../core/verify.ts";
 import type { ManifestData, SourceImage } from "../core/manifest.ts";
 import type { BlobFile } from "./file-tree.ts";
@@ -66,6 +67,30 @@ export class OciLayoutReader {
     const bytes = await this.tree.readSmall(p, MAX_JSON_BYTES);
     checkBytes(bytes, desc, what);
     return { descriptor: desc, bytes, parsed: parseManifestBytes(bytes, what, desc.mediaType, "descriptor") };
+  }
+
+  private subjects?: Promise<Map<string, Descriptor[]>>;
+
+  /**
+   * Artifacts in this layout whose `subject` is the given manifest. A layout keeps them as
+   * top-level entries of index.json (as oras and imgx write them), so every listed manifest is
+   * read once and grouped by subject.
+   */
+  async referrers(subject: Descriptor): Promise<Descriptor[]> {
+    this.subjects ??= (async () => {
+      const bySubject = new Map<string, Descriptor[]>();
+      for (const d of this.index.manifests) {
+        if (!isIndexType(d.mediaType) && !isManifestType(d.mediaType)) continue;
+        const m = await this.manifest(d);
+        const s = subjectOf(m.parsed);
+        if (!s) continue;
+        const list = bySubject.get(s.digest) ?? [];
+        if (!list.some((x) => x.digest === d.digest)) list.push(referrerDescriptor(d, m.parsed));
+        bySubject.set(s.digest, list);
+      }
+      return bySubject;
+    })();
+    return (await this.subjects).get(subject.digest) ?? [];
   }
 
   blobFile(desc: Descriptor): BlobFile | undefined {

@@ -33,6 +33,12 @@ export interface ImageSource {
    * not, or when the stored size differs from the descriptor's (blob() then reports it).
    */
   blobFile?(desc: Descriptor): BlobFile | undefined;
+  /**
+   * Artifacts (signatures, SBOMs, attestations) whose `subject` is this manifest: the OCI 1.1
+   * referrers API or its fallback tag on a registry, index.json entries in a layout. Absent on
+   * sources that cannot hold them.
+   */
+  referrers?(subject: Descriptor): Promise<Descriptor[]>;
   /** Registry sources only: where blobs can be cross-mounted from. */
   readonly mountFrom?: { registry: string; repository: string };
   close(): Promise<void>;
@@ -53,6 +59,8 @@ export interface SinkCaps {
   multiImage: boolean;
   /** Holds only container images (docker-archive): artifacts and configs that are not image configs are refused. */
   needsImageConfig?: boolean;
+  /** Stores artifacts that refer to an image, findable by their subject (registry, OCI layout/archive). */
+  referrers?: boolean;
 }
 
 /** How a blob read may be repeated and stopped (registry sources; local ones ignore it). */

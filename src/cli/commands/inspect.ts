@@ -1,5 +1,6 @@
 import { ImgxError } from "../../core/errors.ts";
-import { inspect } from "../../app/inspect.ts";
+import { inspect, referrers } from "../../app/inspect.ts";
+import type { ReferrerTree } from "../../app/inspect.ts";
 import type { ImageDescription } from "../../copy/describe.ts";
 import type { CliContext } from "../context.ts";
 import { humanBytes, shortDigest } from "../format.ts";
@@ -11,12 +12,14 @@ export function registerInspect(ctx: CliContext): void {
     .option("--raw", "Print the exact manifest/index bytes (with --platform: the selected platform's manifest)")
     .option("--config", "Print the exact config bytes")
     .option("--platform <os/arch[/variant]>", "Platform to describe from an index (default: the host's)")
-    .option("--all-platforms", "Describe only the index, not one platform's image");
+    .option("--all-platforms", "Describe only the index, not one platform's image")
+    .option("--referrers", "List the artifacts that refer to the image (signatures, SBOMs…), and theirs in turn");
   addOutputFlags(addRegistryFlags(c))
     .example("imgx inspect save.tar")
     .example("imgx inspect --platform linux/arm64 docker://localhost:5000/app:1.2")
     .example("imgx inspect --raw oci:app-oci:1.2 | jq .")
     .action(async (src: string, flags: Flags) => {
+      if (flags.referrers) return printReferrers(await referrers({ src, registry: await registryOptions(ctx, ctx.argv, flags) }), !!flags.json);
       const explicitPlatform = ctx.argv.some((a) => a === "--platform" || a.startsWith("--platform="));
       const images = await inspect({ src, platforms: platformChoice(ctx.argv, flags), registry: await registryOptions(ctx, ctx.argv, flags) });
       if (flags.raw || flags.config) {
@@ -37,6 +40,18 @@ export function registerInspect(ctx: CliContext): void {
       }
       process.stdout.write(images.map(renderText).join("\n"));
     });
+}
+
+function printReferrers(found: ReferrerTree[], json: boolean): void {
+  if (json) {
+    const docs = found.map((o) => ({ subject: o.subject, referrers: o.referrers.map(({ depth, ...d }) => d) }));
+    process.stdout.write(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
+    return;
+  }
+  for (const o of found) {
+    process.stdout.write(`Referrers of ${o.subject}: ${o.referrers.length || "none"}\n`);
+    for (const r of o.referrers) process.stdout.write(`${"  ".repeat(r.depth + 1)}${r.digest}  ${r.artifactType ?? r.mediaType}  ${humanBytes(r.size)}\n`);
+  }
 }
 
 function renderText(d: ImageDescription): string {

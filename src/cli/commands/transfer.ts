@@ -50,6 +50,7 @@ export async function runTransfer(spec: TransferSpec, ctx: CliContext, flags: Fl
         srcRegistry: await registryOptions(ctx, argv, flags, "src-"),
         dstRegistry,
         digestFile: oneString(argv, "digestfile"),
+        referrers: !!flags.referrers,
       },
       { signal: interrupt.signal, onEvent: progress.onEvent, clients: new RegistryClients() },
     );

@@ -5,7 +5,7 @@ import type { BlobInput, ImageSink, SinkCaps } from "../types.ts";
 
 /** Streams an OCI layout into a tar: oci-layout first, blobs as they come, index.json last. */
 export class OciArchiveSink implements ImageSink {
-  readonly caps: SinkCaps = { maxConcurrentWrites: 1, acceptsIndex: true, needsKnownSize: true, family: "oci", multiImage: true };
+  readonly caps: SinkCaps = { maxConcurrentWrites: 1, acceptsIndex: true, needsKnownSize: true, family: "oci", multiImage: true, referrers: true };
   private readonly tar: TarFileWriter;
   private readonly blobs: TarBlobStore;
   private readonly index = new IndexEntries();

@@ -16,6 +16,7 @@ export async function openOciLayoutSource(path: string, name?: string): Promise<
     blob: async (d) => reader.blob(d),
     blobFrom: async (d, offset) => ({ stream: reader.blob(d, offset) }),
     blobFile: (d) => reader.blobFile(d),
+    referrers: (d) => reader.referrers(d),
     close: async () => {},
   };
 }

@@ -18,7 +18,7 @@ import { BLOBS_DIR, blobPath } from "../../storage/layout-names.ts";
  * `<hex>.partial` files; index.json is always written last, atomically.
  */
 export class OciLayoutSink implements ImageSink {
-  readonly caps: SinkCaps = { maxConcurrentWrites: 8, acceptsIndex: true, needsKnownSize: false, family: "oci", multiImage: true };
+  readonly caps: SinkCaps = { maxConcurrentWrites: 8, acceptsIndex: true, needsKnownSize: false, family: "oci", multiImage: true, referrers: true };
   private constructor(
     readonly path: string,
     private readonly root: string,

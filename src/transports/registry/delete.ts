@@ -1,6 +1,7 @@
 import { sha256Bytes } from "../../core/digest.ts";
 import { ImgxError, q } from "../../core/errors.ts";
 import { encodeJson } from "../../core/json.ts";
+import { MT } from "../../core/media-types.ts";
 import { formatReference, type DockerReference } from "../../core/reference.ts";
 import { MANIFEST_ACCEPT } from "./accept.ts";
 import type { RegistryClient } from "./client.ts";
@@ -14,7 +15,7 @@ export interface DeleteResult {
 }
 
 const EMPTY = new TextEncoder().encode("{}");
-const EMPTY_MT = "application/vnd.oci.empty.v1+json";
+const EMPTY_MT = MT.ociEmpty;
 
 /**
  * Deletes a manifest by digest (its tags go with it), or a tag. A tag goes through the registry's

@@ -1,8 +1,11 @@
 import { ImgxError, isImgxError, isIntegrityError, q } from "../../core/errors.ts";
-import type { Descriptor } from "../../core/manifest.ts";
+import type { Digest } from "../../core/digest.ts";
+import { parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
+import { referrerDescriptor } from "../../core/referrers.ts";
 import { splitImageName, type DockerReference } from "../../core/reference.ts";
 import type { BlobInput, ImageSink, RegistryOptions, SinkCaps } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
+import { addToReferrersTag } from "./referrers.ts";
 import { dropSession, uploadBlob, type UploadHandle } from "./upload.ts";
 import { UploadState } from "./upload-state.ts";
 
@@ -22,7 +25,7 @@ export class RegistrySink implements ImageSink {
   ) {
     this.client = client;
     this.repo = ref.repository;
-    this.caps = { maxConcurrentWrites: opts.concurrency || 6, acceptsIndex: true, needsKnownSize: false, multiImage: false };
+    this.caps = { maxConcurrentWrites: opts.concurrency || 6, acceptsIndex: true, needsKnownSize: false, multiImage: false, referrers: true };
   }
 
   get label(): string {
@@ -94,8 +97,21 @@ export class RegistrySink implements ImageSink {
       await res.body?.cancel();
       const got = res.headers.get("docker-content-digest");
       if (got && got !== desc.digest) throw new ImgxError("DIGEST_MISMATCH", `Cannot push manifest ${q(subject)}: the registry stored ${q(got)}, we sent ${q(desc.digest)}`);
+      // A registry with the referrers API confirms the artifact's subject with OCI-Subject; one
+      // without it (distribution 2.8) needs the fallback tag updated, one writer per subject at a time.
+      const refersTo = r === refs[0] ? subjectIn(bytes) : undefined;
+      if (refersTo && !res.headers.get("oci-subject")) {
+        const parsed = parseManifestBytes(bytes, `manifest ${subject}`, desc.mediaType);
+        const prev = this.tagUpdates.get(refersTo) ?? Promise.resolve();
+        const next = prev.catch(() => {}).then(() => addToReferrersTag(this.client, this.repo, refersTo, referrerDescriptor(desc, parsed)));
+        this.tagUpdates.set(refersTo, next);
+        await next;
+      }
     }
   }
+
+  /** Fallback-tag updates in flight, by subject digest (see putManifest). */
+  private readonly tagUpdates = new Map<string, Promise<unknown>>();
 
   async commit(): Promise<void> {}
 
@@ -114,4 +130,16 @@ export class RegistrySink implements ImageSink {
 
 export async function openRegistrySink(ref: DockerReference, opts: RegistryOptions, client?: RegistryClient): Promise<ImageSink> {
   return new RegistrySink(ref, opts, client);
+}
+
+/** The subject digest of a manifest's bytes, read only when the bytes mention one (most don't). */
+function subjectIn(bytes: Uint8Array): Digest | undefined {
+  const text = new TextDecoder().decode(bytes);
+  if (!text.includes('"subject"')) return undefined;
+  try {
+    const d = (JSON.parse(text) as { subject?: { digest?: unknown } }).subject?.digest;
+    return typeof d === "string" && d.startsWith("sha256:") ? (d as Digest) : undefined;
+  } catch {
+    return undefined;
+  }
 }

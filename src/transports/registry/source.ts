@@ -9,6 +9,7 @@ import type { RegistryOptions } from "./options.ts";
 import { MANIFEST_ACCEPT } from "./accept.ts";
 import { RegistryClient, registryError } from "./client.ts";
 import { looksLikeSchema1, schema1Data } from "./schema1.ts";
+import { listReferrers } from "./referrers.ts";
 
 /** Reads a manifest body, refusing more than 4 MiB whatever Content-Length claims. */
 async function readManifestBody(res: Response, what: string): Promise<Uint8Array> {
@@ -63,6 +64,7 @@ export async function openRegistrySource(ref: DockerReference, opts: RegistryOpt
     if (!res.ok) throw await registryError(res, "fetch blob", `${ref.repository}@${desc.digest}`);
     return res;
   };
+  const referrersApi: { known?: boolean } = {};
   return {
     label: `docker://${name}`,
     mountFrom: { registry: ref.registry, repository: ref.repository },
@@ -93,6 +95,7 @@ export async function openRegistrySource(ref: DockerReference, opts: RegistryOpt
       if (!res.body) throw new ImgxError("REGISTRY", `Cannot fetch blob ${q(desc.digest)}: empty response`);
       return { stream: res.body };
     },
+    referrers: async (subject: Descriptor) => (await listReferrers(client, ref.repository, subject.digest, referrersApi)).descriptors,
     close: async () => {},
   };
 }
