@@ -11,6 +11,7 @@ import { registerPull } from "./commands/pull.ts";
 import { registerPush } from "./commands/push.ts";
 import { registerRegistryCommands } from "./commands/registry-info.ts";
 import { registerServe } from "./commands/serve.ts";
+import { registerSync } from "./commands/sync.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { versionLine } from "./version.ts";
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   registerHousekeeping(ctx);
   registerBench(ctx);
   registerServe(ctx);
+  registerSync(ctx);
   registerCompletion(ctx);
   cli.help();
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1]!, "--help"] : ["--help"];

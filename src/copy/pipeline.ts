@@ -4,6 +4,7 @@ import type { Compression, Family } from "../core/media-types.ts";
 import type { Descriptor } from "../core/manifest.ts";
 import type { ImageSink, ImageSource } from "../transports/types.ts";
 import type { BlobState, CopyEvent, EventSink } from "./events.ts";
+import type { CopyContext } from "./image-copier.ts";
 import type { BlobInfoCache } from "./blob-info-cache.ts";
 import { blockCodec } from "./block-compress.ts";
 import { copyTop } from "./index-copier.ts";
@@ -39,6 +40,11 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** Also copy every artifact whose `subject` is a manifest copied unchanged (see copy/referrers.ts). */
   referrers?: boolean;
+  /**
+   * Blob transfers shared by several copies running at once into the same place (sync: one per
+   * destination repository or bundle), so a layer two images share is written once, not raced.
+   */
+  blobFlights?: SingleFlight<MovedBlob>;
 }
 
 export interface CopyResult {
@@ -48,6 +54,41 @@ export interface CopyResult {
   /** Artifacts carried along (--referrers). */
   referrers: number;
   seconds: number;
+}
+
+function copyContext(source: ImageSource, sink: ImageSink, opts: CopyOptions, emit: EventSink): CopyContext & { workers: WorkerPools } {
+  const forced = sink.caps.layerCompression;
+  return {
+    source,
+    sink,
+    emit,
+    family: opts.format ?? sink.caps.family,
+    compress: forced ?? (opts.compress === "keep" ? undefined : opts.compress),
+    compressPlain: opts.compress === undefined ? opts.compressUncompressed : undefined,
+    compressLevel: opts.compressLevel,
+    mountFrom: opts.mountFrom ?? source.mountFrom,
+    limiter: new Limiter(Math.max(1, Math.min(opts.concurrency ?? 6, sink.caps.maxConcurrentWrites))),
+    gzipLimiter: new Limiter(1),
+    blobs: opts.blobFlights ?? new SingleFlight<MovedBlob>(),
+    cache: opts.blobInfoCache,
+    retries: opts.retries,
+    workers: opts.workers ?? new WorkerPools(),
+  };
+}
+
+/**
+ * Only the referrers of `subject`, for an image already at the destination (a sync that finds it
+ * current): returns how many artifacts were copied.
+ */
+export async function carryReferrers(source: ImageSource, sink: ImageSink, subject: Descriptor, opts: CopyOptions): Promise<number> {
+  const ctx = copyContext(source, sink, opts, (e) => opts.onEvent?.(e));
+  try {
+    const n = await copyReferrers(ctx, [subject]);
+    await sink.commit();
+    return n;
+  } finally {
+    if (!opts.workers) ctx.workers.close();
+  }
 }
 
 /**
@@ -74,25 +115,8 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
   if (opts.referrers && !sink.caps.referrers) throw new ImgxError("USAGE", `Cannot use --referrers with ${sink.label}: that format cannot hold artifacts referring to an image`, { hint: "use a registry, oci: or oci-archive: destination" });
   if (opts.format && sink.caps.family && opts.format !== sink.caps.family)
     throw new ImgxError("USAGE", `Cannot use --format ${opts.format} with ${sink.label}: that format stores ${sink.caps.family} manifests`);
-  const compress = forced ?? (opts.compress === "keep" ? undefined : opts.compress);
-  const compressPlain = opts.compress === undefined ? opts.compressUncompressed : undefined;
-  if (opts.compressLevel !== undefined) checkLevel(opts.compressLevel, compress ?? compressPlain);
-  const ctx = {
-    source,
-    sink,
-    emit,
-    family: opts.format ?? sink.caps.family,
-    compress,
-    compressPlain,
-    compressLevel: opts.compressLevel,
-    mountFrom: opts.mountFrom ?? source.mountFrom,
-    limiter: new Limiter(Math.max(1, Math.min(opts.concurrency ?? 6, sink.caps.maxConcurrentWrites))),
-    gzipLimiter: new Limiter(1),
-    blobs: new SingleFlight<MovedBlob>(),
-    cache: opts.blobInfoCache,
-    retries: opts.retries,
-    workers: opts.workers ?? new WorkerPools(),
-  };
+  const ctx = copyContext(source, sink, opts, emit);
+  if (opts.compressLevel !== undefined) checkLevel(opts.compressLevel, ctx.compress ?? ctx.compressPlain);
   const signal = opts.signal;
   const onAbort = () => void sink.abort(signal!.reason).catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });

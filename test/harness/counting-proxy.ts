@@ -5,6 +5,8 @@
 
 export interface SeenRequest {
   n: number;
+  /** performance.now() when the request arrived (e.g. to check a client waited out a Retry-After). */
+  at: number;
   method: string;
   /** Path with repository, digests and upload ids replaced, e.g. "PATCH /v2/<name>/blobs/uploads/<id>". */
   pattern: string;
@@ -106,6 +108,7 @@ export function startCountingProxy(upstream: string, opts: CountingProxyOptions 
       const h = req.headers;
       const seen: SeenRequest = {
         n: ++total,
+        at: performance.now(),
         method: req.method,
         pattern: `${req.method} ${pathPattern(url.pathname)}`,
         path: url.pathname,

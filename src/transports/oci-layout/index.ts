@@ -24,3 +24,8 @@ export async function openOciLayoutSource(path: string, name?: string): Promise<
 export async function openOciLayoutSink(path: string, opts: { existing: "error" | "update" }): Promise<ImageSink> {
   return OciLayoutSink.open(path, opts.existing);
 }
+
+/** A layout written in place by many copies (sync's air-gap bundle): names "repo:tag" kept as given in ref.name, index.json flushed as images finish. */
+export async function openOciLayoutBundle(path: string): Promise<ImageSink & { flush(): Promise<void> }> {
+  return OciLayoutSink.open(path, "update");
+}

@@ -152,6 +152,15 @@ export class OciLayoutSink implements ImageSink {
     if (top) this.index.add(desc, names);
   }
 
+  /**
+   * Writes index.json as it stands without finishing (in-place layouts only): a long-running writer
+   * (sync into a bundle) records each finished image, so an interrupted run keeps what it did.
+   */
+  async flush(): Promise<void> {
+    this.checkNotAborted();
+    if (this.inPlace) await writeFileAtomic(join(this.root, "index.json"), this.index.bytes());
+  }
+
   async commit(): Promise<void> {
     this.checkNotAborted();
     await writeFileAtomic(join(this.root, "index.json"), this.index.bytes());

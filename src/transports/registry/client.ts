@@ -99,6 +99,9 @@ export class RegistryClient {
     return this.base;
   }
 
+  /** Until when (Date.now()) the registry asked to be left alone by a Retry-After. */
+  private pausedUntil = 0;
+
   private newAttempts(): Attempts {
     return new Attempts(this.retries, DEADLINE_TIMEOUTS * this.timeoutMs);
   }
@@ -110,6 +113,10 @@ export class RegistryClient {
    */
   private async withRetries(method: string, url: string, attempts: Attempts, retryable: boolean, once: () => Promise<Response>, signal?: AbortSignal, fallback = false): Promise<Response> {
     for (;;) {
+      // a registry that asked one request to wait (429/503 + Retry-After) gets no others meanwhile:
+      // a sync of many images must not keep hammering it from its other connections
+      const hold = this.pausedUntil - Date.now();
+      if (hold > 0) await Bun.sleep(hold);
       let res: Response;
       try {
         res = await once();
@@ -126,6 +133,7 @@ export class RegistryClient {
       }
       if (retryable && RETRY_STATUS.has(res.status) && attempts.retry()) {
         const wait = retryDelay(attempts.retried - 1, res);
+        if (res.headers.has("retry-after")) this.pausedUntil = Math.max(this.pausedUntil, Date.now() + wait);
         await res.body?.cancel();
         this.trace(`retrying ${method} after HTTP ${res.status} in ${Math.round(wait)} ms`);
         await Bun.sleep(wait);
