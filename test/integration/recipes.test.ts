@@ -43,12 +43,13 @@ afterAll(async () => {
   t.cleanup();
 });
 
-test("the README has the four recipes", () => {
+test("the README has the five recipes", () => {
   expect(recipes().map((r) => r.name)).toEqual([
     "air-gapped transfer (pull → docker-archive → carry → push)",
     "multi-arch images",
     "private registry with token auth",
     "sharing logins with docker through config.json",
+    "mirror a set of repositories into an air-gapped registry",
   ]);
 });
 
