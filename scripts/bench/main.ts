@@ -10,6 +10,7 @@ import { benchCompress, type Corpus } from "./compress.ts";
 import { benchDecompress } from "./decompress.ts";
 import { benchLevels } from "./levels.ts";
 import { benchVersus } from "./versus.ts";
+import { benchSync } from "./sync.ts";
 import { REAL_DIRS } from "../../fixtures/real-save.ts";
 
 const args = process.argv.slice(2);
@@ -123,3 +124,4 @@ if (sections.includes("versus")) {
   if (!existsSync(`${gzLayout}/index.json`)) Bun.spawnSync([imgx, "convert", "-q", "--compress", "gzip", randomTar, `oci:${gzLayout}:bench`]);
   await benchVersus({ work, imgx, baseline: resolve(baseline), runs, randomTar, realTar: await realTar(), gzLayout });
 }
+if (want("sync")) await benchSync({ work, imgx, runs });

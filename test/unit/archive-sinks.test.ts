@@ -29,7 +29,7 @@ describe("oci-archive sink", () => {
   test("oci-layout first, each blob once, index.json last; our source reads it back", async () => {
     const path = p("out.oci.tar");
     const sink = await openOciArchiveSink(path, { existing: "error" });
-    expect(sink.caps).toEqual({ maxConcurrentWrites: 1, acceptsIndex: true, needsKnownSize: true, family: "oci", multiImage: true });
+    expect(sink.caps).toEqual({ maxConcurrentWrites: 1, acceptsIndex: true, needsKnownSize: true, family: "oci", multiImage: true, referrers: true });
     const [a, b] = [testImage("a"), testImage("b")];
     await putImage(sink, a, ["a:1"]);
     await putImage(sink, b, ["2.0"]);

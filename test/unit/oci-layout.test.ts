@@ -66,7 +66,7 @@ describe("OCI layout sink", () => {
   test("a new layout appears only at commit; names are written as given (skopeo); platforms are kept", async () => {
     const dir = p("new");
     const sink = await openOciLayoutSink(dir, { existing: "error" });
-    expect(sink.caps).toEqual({ maxConcurrentWrites: 8, acceptsIndex: true, needsKnownSize: false, family: "oci", multiImage: true });
+    expect(sink.caps).toEqual({ maxConcurrentWrites: 8, acceptsIndex: true, needsKnownSize: false, family: "oci", multiImage: true, referrers: true });
     const img = testImage("n", "oci", { os: "linux", architecture: "arm64" });
     await putImage(sink, img, ["localhost:5000/team/app:v1", "1.0"]);
     expect(existsSync(dir)).toBe(false);
