@@ -5,6 +5,7 @@ import type { TagFilter } from "../core/tag-filter.ts";
 import type { MovedBlob } from "../copy/blob-mover.ts";
 import { Limiter, SingleFlight } from "../core/limit.ts";
 import { carryReferrers, copyImages } from "../copy/pipeline.ts";
+import { WorkerPools } from "../copy/worker-pool.ts";
 import { selectChildren, type PlatformChoice } from "../copy/select.ts";
 import { listCatalog } from "../transports/registry/catalog.ts";
 import { headManifest } from "../transports/registry/head.ts";
@@ -86,6 +87,8 @@ export async function sync(opts: SyncOptions, ctx: SyncContext = {}): Promise<Sy
   const srcOpts = opts.srcRegistry ?? {};
   const dstOpts = opts.dstRegistry ?? {};
   const clients = ctx.clients ?? new RegistryClients();
+  // one set of worker threads for every image (local blob copies into or out of a bundle)
+  const workers = new WorkerPools();
   const emit = (e: SyncEvent) => ctx.onEvent?.(e);
   const result: SyncResult = { copied: 0, current: 0, failed: 0, wouldCopy: 0, bytes: 0, seconds: 0, failures: [] };
   const prepared: Prepared[] = [];
@@ -113,7 +116,7 @@ export async function sync(opts: SyncOptions, ctx: SyncContext = {}): Promise<Sy
         p.tasks.map((t) =>
           limiter.run(async () => {
             if (ctx.signal?.aborted) return;
-            const out = await syncImage(p, t, { ...opts, srcOpts, dstOpts, clients, signal: ctx.signal, onEvent: emit }).catch((e: Error) => ({ state: "failed" as const, error: e, bytes: 0 }));
+            const out = await syncImage(p, t, { ...opts, srcOpts, dstOpts, clients, workers, signal: ctx.signal, onEvent: emit }).catch((e: Error) => ({ state: "failed" as const, error: e, bytes: 0 }));
             if (out.state === "failed") {
               result.failed++;
               result.failures.push({ source: sourceName(p, t), error: out.error! });
@@ -129,6 +132,7 @@ export async function sync(opts: SyncOptions, ctx: SyncContext = {}): Promise<Sy
       if (p.bundleOut instanceof BundleWriter) await (ctx.signal?.aborted ? p.bundleOut.abort() : p.bundleOut.close());
     }
     if (!ctx.clients) clients.close();
+    workers.close();
   }
   result.seconds = (performance.now() - started) / 1000;
   const images = result.copied + result.current + result.failed + result.wouldCopy;
@@ -144,7 +148,7 @@ function targetName(p: Prepared, t: SyncTask): string {
   return p.dst.kind === "bundle" ? `oci:${p.dst.path}:${t.dstRepo}:${t.tag}` : `${p.dst.registry}/${t.dstRepo}:${t.tag}`;
 }
 
-type Run = SyncOptions & { srcOpts: RegistryOptions; dstOpts: RegistryOptions; clients: RegistryClients; signal?: AbortSignal; onEvent: (e: SyncEvent) => void };
+type Run = SyncOptions & { srcOpts: RegistryOptions; dstOpts: RegistryOptions; clients: RegistryClients; workers: WorkerPools; signal?: AbortSignal; onEvent: (e: SyncEvent) => void };
 
 async function syncImage(p: Prepared, t: SyncTask, run: Run): Promise<{ state: ImageState; bytes: number; error?: Error }> {
   const started = performance.now();
@@ -185,7 +189,7 @@ async function syncImage(p: Prepared, t: SyncTask, run: Run): Promise<{ state: I
     const flightKey = p.bundleOut ? "" : t.dstRepo;
     let flights = p.flights.get(flightKey);
     if (!flights) p.flights.set(flightKey, (flights = new SingleFlight<MovedBlob>()));
-    const copyOpts = { platforms, names, concurrency: run.concurrency ?? 4, referrers: p.entry.referrers, blobFlights: flights, signal: run.signal };
+    const copyOpts = { platforms, names, concurrency: run.concurrency ?? 4, referrers: p.entry.referrers, blobFlights: flights, workers: run.workers, signal: run.signal };
     if (current) {
       const referrers = p.entry.referrers ? await carryReferrers(src, sink, { mediaType: srcType ?? "", digest: srcDigest, size: 0 }, copyOpts) : 0;
       report("current", { digest: srcDigest, ...(p.entry.referrers ? { referrers } : {}) });
