@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Digest } from "../core/digest.ts";
 import { DirTree } from "../storage/file-tree.ts";
-import { OciLayoutReader, REF_NAME } from "../storage/oci-layout-reader.ts";
+import { REF_NAME } from "../storage/layout-names.ts";
+import { OciLayoutReader } from "../storage/oci-layout-reader.ts";
 import { openOciLayoutBundle, openOciLayoutSource } from "../transports/oci-layout/index.ts";
 import type { ImageSink, ImageSource, SourceImage } from "../transports/types.ts";
 

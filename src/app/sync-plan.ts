@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { ImgxError, q } from "../core/errors.ts";
 import { parseDockerReference } from "../core/reference.ts";
 import { compileTagFilter, type TagFilter } from "../core/tag-filter.ts";
-import { REF_NAME } from "../storage/oci-layout-reader.ts";
+import { REF_NAME } from "../storage/layout-names.ts";
 import type { ImageSource, SourceImage } from "../transports/types.ts";
 
 /** Where a sync reads from or writes to. */
