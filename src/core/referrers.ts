@@ -12,7 +12,7 @@ export function referrersTag(subject: Digest): string {
 
 /** The `subject` a manifest or index points at, if any. */
 export function subjectOf(parsed: Parsed): Descriptor | undefined {
-  return parsed.kind === "manifest" ? parsed.manifest.subject : parsed.index.subject;
+  return parsed.kind === "manifest" ? parsed.manifest.subject : parsed.kind === "index" ? parsed.index.subject : undefined;
 }
 
 /**
@@ -21,9 +21,9 @@ export function subjectOf(parsed: Parsed): Descriptor | undefined {
  */
 export function referrerDescriptor(desc: Descriptor, parsed: Parsed): Descriptor {
   const out: Descriptor = { mediaType: parsed.mediaType, digest: desc.digest, size: desc.size };
-  const at = parsed.kind === "manifest" ? (parsed.manifest.artifactType ?? parsed.manifest.config.mediaType) : parsed.index.artifactType;
+  const at = parsed.kind === "manifest" ? (parsed.manifest.artifactType ?? parsed.manifest.config.mediaType) : parsed.kind === "index" ? parsed.index.artifactType : undefined;
   if (at) out.artifactType = at;
-  const ann = parsed.kind === "manifest" ? parsed.manifest.annotations : parsed.index.annotations;
+  const ann = parsed.kind === "manifest" ? parsed.manifest.annotations : parsed.kind === "index" ? parsed.index.annotations : undefined;
   if (ann) out.annotations = ann;
   return out;
 }
