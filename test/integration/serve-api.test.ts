@@ -4,6 +4,7 @@ import { copyFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { accessLogRequests } from "../harness/access-log.ts";
 import { startRegistry, USERS, type RunningRegistry } from "../harness/registry.ts";
+import { skopeo } from "../harness/skopeo.ts";
 import { IMGX, tempDir } from "../helpers/imgx.ts";
 import { call, csrfOf, pushViaApi, startServe, type Serve } from "../helpers/serve.ts";
 // @ts-ignore: the page's browser module (plain JS)
@@ -61,6 +62,17 @@ describe("imgx serve API", () => {
     const bad = await pushViaApi(s, arch, "api/oci-bad:1", { csrf, hashSent: true, mangle: (_l, off, d) => (off === 0 ? Uint8Array.from(d, (x, i) => (i === 20 ? x ^ 1 : x)) : d) });
     expect(bad.status).toBe(422);
     expect(await tagExists("api/oci-bad", "1")).toBe(false);
+  }, 30_000);
+
+  test("a docker-archive written by skopeo (symlinked layers, fully qualified RepoTags) goes up with the same diff_ids", async () => {
+    const arch = join(tmp.dir, "skopeo-save.tar");
+    await skopeo(["copy", `oci:${join(fx, "single-oci")}:1.0`, `docker-archive:${arch}:docker.io/library/sk:1`]);
+    const [img] = await readArchive(Bun.file(arch));
+    expect(img.names).toEqual(["docker.io/library/sk:1"]);
+    const r = await pushViaApi(s, arch, "api/skopeo:1", { csrf });
+    expect(r.status).toBe(200);
+    const cfg = JSON.parse(await skopeo(["inspect", "--config", "--tls-verify=false", `docker://${reg.host}/api/skopeo:1`]));
+    expect(cfg.rootfs.diff_ids).toEqual(img.config.rootfs.diff_ids);
   }, 30_000);
 
   test("truncated tar: the page's reader refuses it, and a layer that stops early is never committed", async () => {
