@@ -78,7 +78,10 @@ function timelineSvg(s: BenchSummary): string {
   const labels = [];
   for (let i = 0; i < n; i += step) labels.push({ x: X(i), label: `${i}s` });
   let body = axes(labels, yMax, "operations / s");
-  const line = (vals: number[], color: string) => `<path d="${vals.map((v, i) => `${i ? "L" : "M"}${X(i).toFixed(1)},${Y(v).toFixed(1)}`).join("")}" fill="none" stroke="${color}" stroke-width="2"/>`;
+  // a line, plus dots while they fit: a run of one second is one point and must still show
+  const line = (vals: number[], color: string) =>
+    `<path d="${vals.map((v, i) => `${i ? "L" : "M"}${X(i).toFixed(1)},${Y(v).toFixed(1)}`).join("")}" fill="none" stroke="${color}" stroke-width="2"/>` +
+    (n <= 120 ? vals.map((v, i) => `<circle cx="${X(i).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="3" fill="${color}"/>`).join("") : "");
   if (ops.length) body += line(ops, COLORS[0]!);
   if (errs.some((e) => e > 0)) body += line(errs, COLORS[1]!);
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" role="img" aria-label="operations per second">${body}</svg>${legend(["operations", ...(errs.some((e) => e > 0) ? ["failed operations"] : [])])}`;

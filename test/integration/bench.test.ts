@@ -7,6 +7,7 @@ import type { BenchSummary } from "../../src/bench/summary.ts";
 import { loggedRequests } from "../harness/access-log.ts";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.ts";
 import { freePort, startRegistry, USERS, type RunningRegistry } from "../harness/registry.ts";
+import { launchChromium } from "../harness/browser.ts";
 import { tinyImage, writeOciLayout } from "../harness/tiny-image.ts";
 import { IMGX, imgx, requireTool, run, tempDir } from "../helpers/imgx.ts";
 
@@ -159,8 +160,31 @@ describe("imgx bench against docker-registry", () => {
       expect(m.endpoints["HEAD blob"]!.latencyMs[p]).toBeLessThanOrEqual(Math.max(...vals));
     }
     const html = readFileSync(join(t.dir, "merged.html"), "utf8");
-    expect(html).toContain("<svg");
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    // drawn by a real browser: two charts, one curve per endpoint across the whole axis, nothing fetched
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const fetched: string[] = [];
+      page.on("request", (r) => fetched.push(r.url()));
+      await page.goto(`file://${join(t.dir, "merged.html")}`);
+      const charts = await page.evaluate(() =>
+        [...document.querySelectorAll("svg")].map((svg) => ({
+          curves: [...svg.querySelectorAll("path")].map((p) => Math.round((p as SVGPathElement).getBBox().width)),
+          dots: svg.querySelectorAll("circle").length,
+        })),
+      );
+      expect(charts.length).toBe(2);
+      expect(charts[0]!.curves.length).toBe(Object.keys(m.endpoints).length);
+      for (const w of charts[0]!.curves) expect(w).toBeGreaterThan(600);
+      // ops/s over time: a dot per second of the run (these runs are short; a last sliver of a second is left out)
+      expect(charts[1]!.dots).toBeGreaterThanOrEqual(Math.max(1, m.timeline.ops.length - 1));
+      expect(charts[1]!.dots).toBeLessThanOrEqual(m.timeline.ops.length);
+      expect(await page.locator(".legend").first().innerText()).toContain("HEAD blob");
+      expect(fetched.filter((u) => !u.startsWith("file://"))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
     // a summary captured with stderr lines around it (kubectl logs) still merges
     writeFileSync(join(t.dir, "logs.txt"), `imgx: --start-at is 1.2 s in the past; starting now\n${readFileSync(files[0]!, "utf8")}some trailer\n`);
     const fromLogs = await imgx(["bench", "merge", join(t.dir, "logs.txt"), files[1]!, "--json"]);
@@ -200,6 +224,18 @@ describe("imgx bench against docker-registry", () => {
     delete mine["GET token"];
     expect(countsSince(token, before2).counts).toEqual(mine);
     expect(r.stdout + r.stderr).not.toContain(USERS[0]!.password);
+    // push then --cleanup: one token for pull,push and one for delete, however many requests
+    const before3 = ts.requests.length;
+    const before4 = countsSince(token, 0).total;
+    const p = await imgx(["bench", "push", `${token.host}/bench/tpush`, "--plain-http", "--creds", CREDS, "--count", "6", "-c", "3", "--layer-size", "1K", "--cleanup", "--json"]);
+    expect(p.code, p.stderr).toBe(0);
+    expect(ts.requests.slice(before3).map((x) => x.scopes.join(" "))).toEqual(["repository:bench/tpush:pull,push", "repository:bench/tpush:delete"]);
+    const ps = JSON.parse(p.stdout) as BenchSummary;
+    expect(ps.cleanup).toEqual({ deleted: 6 * 4, failed: 0 });
+    const pm = benchCounts(ps);
+    expect(pm["GET token"]).toBe(2);
+    delete pm["GET token"];
+    expect(countsSince(token, before4).counts).toEqual(pm);
   }, 20_000);
 });
 
