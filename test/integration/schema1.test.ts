@@ -147,6 +147,20 @@ test("empty layers: dropped from the layers, kept as empty_layer history, as sko
   expect(config.architecture).toBe("arm64");
 });
 
+test("recompressed on the way (--compress zstd): same config, zstd layers whose content is the diff_ids", async () => {
+  const [z, s] = [p("zstd"), p("empty-oci-skopeo")];
+  await imgxOk(["copy", "-q", "--plain-http", "--compress", "zstd", `${reg.host}/s1/empty:1`, `oci:${z}`]);
+  await ok(["skopeo", "copy", "-q", "--src-tls-verify=false", `docker://${reg.host}/s1/empty:1`, `oci:${s}:x`]);
+  const m = layoutManifest(z);
+  expect(m.config.digest).toBe(layoutManifest(s).config.digest);
+  expect(m.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual(["application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.oci.image.layer.v1.tar+zstd"]);
+  const config = json(join(z, "blobs/sha256", m.config.digest.slice(7)));
+  for (const [i, l] of (m.layers as { digest: string }[]).entries()) {
+    const plain = Bun.zstdDecompressSync(readFileSync(join(z, "blobs/sha256", l.digest.slice(7))));
+    expect(sha256Bytes(plain)).toBe(config.rootfs.diff_ids[i]);
+  }
+});
+
 test("schema 1 is never written: --format v2s1 is refused with a reason", async () => {
   const r = await imgx(["copy", "--plain-http", "--format", "v2s1", `${reg.host}/s1/legacy:1`, `${reg.host}/s1/again:1`]);
   expect(r.code).toBe(2);

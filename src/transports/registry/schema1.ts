@@ -2,16 +2,16 @@ import type { Digest } from "../../core/digest.ts";
 import { ImgxError, q } from "../../core/errors.ts";
 import { MT, SCHEMA1_TYPES } from "../../core/media-types.ts";
 import type { DockerReference } from "../../core/reference.ts";
+import { parseJsonBytes } from "../../core/json.ts";
 import { parseSchema1 } from "../../core/schema1.ts";
 import type { ManifestData } from "../types.ts";
 import { registryError, type RegistryClient } from "./client.ts";
 
 /** Whether a manifest body is Docker schema 1: by the registry's Content-Type, or by its schemaVersion. */
-export function looksLikeSchema1(bytes: Uint8Array, contentType: string | undefined): boolean {
+export function looksLikeSchema1(bytes: Uint8Array, contentType: string | undefined, what: string): boolean {
   if (contentType && SCHEMA1_TYPES.includes(contentType)) return true;
-  // cheap check before a full parse: "schemaVersion":1 near the top or the end (skopeo and docker put it last)
-  const text = new TextDecoder().decode(bytes.length > 8192 ? Buffer.concat([bytes.subarray(0, 4096), bytes.subarray(-4096)]) : bytes);
-  return /"schemaVersion"\s*:\s*1\s*[,}]/.test(text);
+  const o = parseJsonBytes(bytes, what);
+  return typeof o === "object" && o !== null && (o as { schemaVersion?: unknown }).schemaVersion === 1;
 }
 
 /**

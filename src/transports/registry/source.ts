@@ -35,7 +35,7 @@ export async function fetchManifest(client: RegistryClient, ref: DockerReference
   const bytes = await readManifestBody(res, `manifest ${subject}`);
   const header = res.headers.get("docker-content-digest");
   const contentType = res.headers.get("content-type")?.split(";")[0]?.trim();
-  if (looksLikeSchema1(bytes, contentType)) return schema1Data(client, ref, reference, subject, bytes, header);
+  if (looksLikeSchema1(bytes, contentType, `manifest ${subject}`)) return schema1Data(client, ref, reference, subject, bytes, header);
   const digest = sha256Bytes(bytes);
   if (reference.startsWith("sha256:") && digest !== reference)
     throw new ImgxError("DIGEST_MISMATCH", `Cannot accept manifest ${q(subject)}: the registry sent content with digest ${q(digest)}`);
