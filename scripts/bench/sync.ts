@@ -63,7 +63,7 @@ export async function benchSync(c: Ctx): Promise<void> {
     const yaml = `${c.work}/skopeo-sync.yaml`;
     writeFileSync(yaml, `${src.host}:\n  tls-verify: false\n  images:\n${REPOS.map((r) => `    ${r}: []\n`).join("")}`);
     const imgxCmd = () => [c.imgx, "sync", "--quiet", "--plain-http", ...REPOS.flatMap((r) => ["--repo", r]), src.host, dst!.host];
-    // skopeo writes DEST/<repo> for a yaml source: the same layout as imgx's
+    // skopeo writes DEST/<last path component> (r0, r1, r2): other names, the same images and work
     const skopeoCmd = () => ["skopeo", "sync", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false", yaml, dst!.host];
 
     const [cold, coldSk] = await measurePair({ label: "imgx sync", cmd: imgxCmd }, { label: "skopeo sync", cmd: skopeoCmd }, { runs: c.runs, before: fresh });

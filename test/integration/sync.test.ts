@@ -171,6 +171,42 @@ test("kill -9 mid-sync, rerun: finishes, and nothing is uploaded twice", async (
   }
 }, 60_000);
 
+test("kill -9 mid-sync into a bundle, rerun: the finished images stay listed and are not fetched again", async () => {
+  const bundle = join(t.dir, "killed-bundle");
+  // manifest GETs slowed down so the kill lands mid-sync
+  const proxy = startCountingProxy(src.url, { fault: (q) => (q.method === "GET" && q.path.includes("/manifests/") ? { kind: "stall", ms: 150 } : undefined) });
+  try {
+    const args = ["--repo", "team/.*", "--repo", "tools/cli", proxy.host, `oci:${bundle}`];
+    const p = Bun.spawn([IMGX, "sync", "-q", ...args], { stdout: "ignore", stderr: "ignore" });
+    const listed = async () => {
+      try {
+        return (JSON.parse(await Bun.file(join(bundle, "index.json")).text()) as { manifests: unknown[] }).manifests.length;
+      } catch {
+        return 0;
+      }
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await listed()) < 5 && Date.now() < deadline) await Bun.sleep(20);
+    p.kill(9);
+    await p.exited;
+    const before = await listed();
+    expect(before).toBeGreaterThanOrEqual(5);
+    expect(before).toBeLessThan(30);
+    // the killed run's lock is stale (its PID is gone): the rerun takes the layout over
+    proxy.reset();
+    const r = await run(args);
+    expect(r.stderr).toBe("");
+    expect(summary(r.events)).toMatchObject({ failed: 0, current: before, copied: 30 - before });
+    // images already listed were not fetched again: one manifest GET per copied tag (+2 index children)
+    const manifestGets = proxy.requests.filter((q) => q.method === "GET" && q.path.includes("/manifests/")).length;
+    expect(manifestGets).toBeLessThanOrEqual(30 - before + 2);
+    const index = JSON.parse(await Bun.file(join(bundle, "index.json")).text()) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+    expect(new Map(index.manifests.map((m) => [m.annotations["org.opencontainers.image.ref.name"]!, m.digest]))).toEqual(pushed);
+  } finally {
+    proxy.stop();
+  }
+}, 60_000);
+
 test("a registry answering 429 is left alone for its Retry-After, by every image in flight, and the sync completes", async () => {
   const fresh = await startRegistry("open");
   let n = 0;
