@@ -137,7 +137,12 @@ describe("imgx bench against docker-registry", () => {
     const e = s.endpoints["HEAD blob"]!;
     // corrected latency is never below the raw one
     expect(e.latencyMs.p99).toBeGreaterThanOrEqual(e.rawLatencyMs.p99);
-  }, 20_000);
+    // a 2 s ramp to 200/s, the first second of it warm-up: 50 arrivals before 1 s, 400 before 3 s
+    const ramp = await bench(["manifest", `${open.host}/bench/app:1`, "--rate", "200", "--ramp", "2s", "--warmup", "1s", "--duration", "2s"]);
+    expect(ramp.code).toBe(0);
+    expect(ramp.s.operations.count + ramp.s.operations.dropped).toBe(350);
+    expect(ramp.s.unmeasured!["GET manifest"]).toBe(1 + 50);
+  }, 25_000);
 
   test("merge of two shards: counts add, percentiles lie between the shards'", async () => {
     const files = [0, 1].map((i) => join(t.dir, `shard-${i}.json`));
