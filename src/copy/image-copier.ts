@@ -10,6 +10,7 @@ import { convertConfigType, convertLayerType } from "./convert-types.ts";
 import type { EventSink } from "./events.ts";
 import { Limiter, SingleFlight } from "../core/limit.ts";
 import { readConfigLoose } from "./config.ts";
+import type { ImageName } from "../core/reference.ts";
 
 export interface CopyContext {
   source: ImageSource;
@@ -35,7 +36,7 @@ export interface CopyContext {
 const IMAGE_CONFIG_TYPES = [MT.dockerConfig, MT.ociConfig] as string[];
 
 /** Copies one image manifest: its config and layers (in parallel, each once), then the manifest itself. */
-export async function copyManifest(ctx: CopyContext, data: ManifestData, names: string[], top: boolean): Promise<Descriptor> {
+export async function copyManifest(ctx: CopyContext, data: ManifestData, names: readonly ImageName[], top: boolean): Promise<Descriptor> {
   if (data.parsed.kind !== "manifest") throw new ImgxError("BAD_MANIFEST", `Cannot copy ${data.descriptor.digest}: expected an image manifest`);
   const m = data.parsed.manifest;
   const srcFamily = familyOf(data.parsed.mediaType);
@@ -88,7 +89,7 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
     desc.platform = { os: c.os, architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) };
   }
   await ctx.sink.putManifest(desc, bytes, names, top);
-  ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names });
+  ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names: names.map((n) => n.given) });
   return desc;
 }
 

@@ -7,12 +7,13 @@ import type { ManifestData } from "../transports/types.ts";
 import { copyManifest, type CopyContext } from "./image-copier.ts";
 import { copySchema1 } from "./schema1-copier.ts";
 import { selectChildren, type PlatformChoice } from "./select.ts";
+import type { ImageName } from "../core/reference.ts";
 
 /**
  * Copies a top-level image: a manifest as it is, or an index either whole / filtered to several
  * platforms (when the sink stores indexes) or resolved to the single best platform.
  */
-export async function copyTop(ctx: CopyContext, data: ManifestData, names: string[], choice: PlatformChoice): Promise<Descriptor> {
+export async function copyTop(ctx: CopyContext, data: ManifestData, names: readonly ImageName[], choice: PlatformChoice): Promise<Descriptor> {
   if (data.parsed.kind === "manifest") return copyManifest(ctx, data, names, true);
   if (data.parsed.kind === "schema1") return copySchema1(ctx, data, names, true);
   const keepIndex = choice.all || choice.platforms.length > 1;
@@ -29,7 +30,7 @@ export async function copyTop(ctx: CopyContext, data: ManifestData, names: strin
   return copyTop(ctx, childData, names, choice);
 }
 
-async function copyIndex(ctx: CopyContext, data: ManifestData, names: string[], choice: PlatformChoice, top: boolean): Promise<Descriptor> {
+async function copyIndex(ctx: CopyContext, data: ManifestData, names: readonly ImageName[], choice: PlatformChoice, top: boolean): Promise<Descriptor> {
   if (data.parsed.kind !== "index") throw new ImgxError("BAD_MANIFEST", `Cannot copy ${data.descriptor.digest}: expected an index`);
   const index = data.parsed.index;
   const children = selectChildren(index, choice, `${ctx.source.label} (${data.descriptor.digest})`);
@@ -54,7 +55,7 @@ async function copyIndex(ctx: CopyContext, data: ManifestData, names: string[], 
     size: bytes.byteLength,
   };
   await ctx.sink.putManifest(desc, bytes, names, top);
-  ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names });
+  ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names: names.map((n) => n.given) });
   return desc;
 }
 

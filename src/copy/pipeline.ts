@@ -13,6 +13,7 @@ import { Limiter, SingleFlight } from "../core/limit.ts";
 import { copyReferrers } from "./referrers.ts";
 import type { MovedBlob } from "./blob-mover.ts";
 import type { PlatformChoice } from "./select.ts";
+import { parseImageName } from "../core/reference.ts";
 
 export interface CopyOptions {
   platforms: PlatformChoice;
@@ -132,7 +133,7 @@ export async function copyImages(source: ImageSource, sink: ImageSink, opts: Cop
       const data = await source.manifest(img.descriptor);
       const names = opts.names?.length ? opts.names : img.names;
       written = [];
-      const desc = await copyTop(ctx, data, names, opts.platforms);
+      const desc = await copyTop(ctx, data, names.map(parseImageName), opts.platforms);
       // a manifest converted on the way has a new digest no artifact names: it finds none
       if (opts.referrers) result.referrers += await copyReferrers(ctx, [...written]);
       result.images.push({ digest: desc.digest, mediaType: desc.mediaType, names });

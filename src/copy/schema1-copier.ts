@@ -9,6 +9,7 @@ import { moveBlob, type BlobPlan } from "./blob-mover.ts";
 import { convertLayerType } from "./convert-types.ts";
 import { putBytes, type CopyContext } from "./image-copier.ts";
 import { decompress, verifyStream } from "./streams.ts";
+import type { ImageName } from "../core/reference.ts";
 
 /**
  * Copies a Docker schema 1 image as schema 2 (or OCI with --format oci / an OCI sink), the way
@@ -16,7 +17,7 @@ import { decompress, verifyStream } from "./streams.ts";
  * synthesised from the newest v1Compatibility whose rootfs.diff_ids are computed by decompressing
  * each layer once while it streams to the sink. Schema 1 itself is never written.
  */
-export async function copySchema1(ctx: CopyContext, data: ManifestData, names: string[], top: boolean): Promise<Descriptor> {
+export async function copySchema1(ctx: CopyContext, data: ManifestData, names: readonly ImageName[], top: boolean): Promise<Descriptor> {
   if (data.parsed.kind !== "schema1") throw new ImgxError("BAD_MANIFEST", `Cannot copy ${data.descriptor.digest}: expected a schema 1 manifest`);
   const { schema1: s1, sizes } = data.parsed;
   const family: Family = ctx.family ?? "docker";
@@ -51,7 +52,7 @@ export async function copySchema1(ctx: CopyContext, data: ManifestData, names: s
   if (typeof newest.os === "string" && typeof newest.architecture === "string")
     desc.platform = { os: newest.os, architecture: newest.architecture, ...(typeof newest.variant === "string" ? { variant: newest.variant } : {}) };
   await ctx.sink.putManifest(desc, bytes, names, top);
-  ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names });
+  ctx.emit({ type: "manifest", digest: desc.digest, mediaType: desc.mediaType, size: desc.size, names: names.map((n) => n.given) });
   return desc;
 }
 

@@ -100,15 +100,22 @@ export function registryHost(registry: string): string {
 }
 
 /**
- * Image names travel between transports as strings: either a full reference ("repo:tag",
- * "host/repo:tag") or a bare tag ("1.2", as skopeo's oci:DIR:tag stores it). Splits one.
+ * A name an image carries at a destination, parsed once by the copy pipeline and handed to every
+ * sink: `given` exactly as the source or the user wrote it ("app:1.2", "host/repo:tag", or a bare
+ * tag "1.2" as skopeo's oci:DIR:tag stores it); `ref` when it is a full reference; `tag` always.
  */
-export function splitImageName(name: string): { ref?: DockerReference; tag: string } {
-  if (isTag(name) && !name.includes("/")) return { tag: name };
+export interface ImageName {
+  given: string;
+  tag: string;
+  ref?: DockerReference;
+}
+
+export function parseImageName(name: string): ImageName {
+  if (isTag(name) && !name.includes("/")) return { given: name, tag: name };
   try {
     const ref = parseDockerReference(name);
-    return { ref, tag: ref.tag ?? "latest" };
+    return { given: name, ref, tag: ref.tag ?? "latest" };
   } catch {
-    return { tag: name };
+    return { given: name, tag: name };
   }
 }

@@ -1,7 +1,7 @@
 import { encodeJson } from "../core/json.ts";
 import type { Descriptor } from "../core/manifest.ts";
 import { MT } from "../core/media-types.ts";
-import { splitImageName, formatReference } from "../core/reference.ts";
+import { formatReference, type ImageName } from "../core/reference.ts";
 import { CONTAINERD_NAME, REF_NAME, canonicalName } from "./layout-names.ts";
 
 export const OCI_LAYOUT_BYTES = new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}');
@@ -28,7 +28,7 @@ export class IndexEntries {
     this.entries = [...existing];
   }
 
-  add(desc: Descriptor, names: string[]): void {
+  add(desc: Descriptor, names: readonly ImageName[]): void {
     this.added.add(desc.digest);
     const base: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
     if (desc.platform) base.platform = desc.platform;
@@ -37,10 +37,9 @@ export class IndexEntries {
       if (!this.entries.some((e) => e.digest === desc.digest)) this.entries.push(base);
       return;
     }
-    for (const name of names) {
-      const { ref, tag } = splitImageName(name);
+    for (const { given, ref, tag } of names) {
       const full = ref ? formatReference(ref) : undefined;
-      const refName = this.style === "tag" ? tag : name;
+      const refName = this.style === "tag" ? tag : given;
       const annotations: Record<string, string> = { [REF_NAME]: refName };
       if (full) annotations[CONTAINERD_NAME] = full;
       // A name moves to the new image: drop entries carrying the same name. A ref.name is looked up

@@ -2,7 +2,7 @@ import { ImgxError, q } from "../core/errors.ts";
 import { asObject, MAX_JSON_BYTES, parseJsonBytes } from "../core/json.ts";
 import { parseManifestBytes, type Descriptor, type ImageIndex } from "../core/manifest.ts";
 import { isIndexType, isManifestType } from "../core/media-types.ts";
-import { isTag, splitImageName } from "../core/reference.ts";
+import { isTag, parseImageName } from "../core/reference.ts";
 import { blobPath, canonicalName, namesOf, REF_NAME } from "./layout-names.ts";
 import { referrerDescriptor, subjectOf } from "../core/referrers.ts";
 import { checkBytes } from "../core/verify.ts";
@@ -45,7 +45,7 @@ export class OciLayoutReader {
       if (full.length) return full.slice(0, 1);
       let hit = all.filter((i) => i.descriptor.annotations?.[REF_NAME] === name || (canon && i.names.some((n) => canonicalName(n) === canon)));
       // a bare tag also finds a name written whole ("app:1.0", skopeo's form), when only one image has that tag
-      if (!hit.length && isTag(name)) hit = all.filter((i) => [...i.names, i.descriptor.annotations?.[REF_NAME] ?? ""].some((n) => n.includes(":") && splitImageName(n).tag === name));
+      if (!hit.length && isTag(name)) hit = all.filter((i) => [...i.names, i.descriptor.annotations?.[REF_NAME] ?? ""].some((n) => n.includes(":") && parseImageName(n).tag === name));
       const digests = [...new Set(hit.map((i) => i.descriptor.digest))];
       if (digests.length > 1)
         throw new ImgxError("USAGE", `Cannot choose image ${q(name)} in ${q(this.tree.label)}: ${digests.length} different images carry that name: ${digests.map((d) => `@${d}`).join(", ")}`, {

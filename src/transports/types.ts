@@ -2,6 +2,7 @@ import type { Attempts } from "../core/attempts.ts";
 import type { Digest, DigestCounter } from "../core/digest.ts";
 import type { Compression, Family } from "../core/media-types.ts";
 import type { Descriptor, ManifestData, SourceImage } from "../core/manifest.ts";
+import type { ImageName } from "../core/reference.ts";
 import type { BlobFile } from "../storage/file-tree.ts";
 export type { BlobFile, ManifestData, SourceImage };
 import type { RegistryOptions } from "./registry/options.ts";
@@ -127,7 +128,7 @@ export interface ImageSink {
    * manifest.json / as a tag) as opposed to an index's child; `names` are the full references or
    * bare tags to record for it (see SourceImage.names), possibly none.
    */
-  putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void>;
+  putManifest(desc: Descriptor, bytes: Uint8Array, names: readonly ImageName[], top: boolean): Promise<void>;
   /** Atomic finish: index.json / manifest.json / tar trailer written last, temp path renamed. */
   commit(): Promise<void>;
   /**

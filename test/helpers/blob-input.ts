@@ -4,6 +4,7 @@ import type { Descriptor } from "../../src/core/manifest.ts";
 import { MT } from "../../src/core/media-types.ts";
 import { verifyStream } from "../../src/copy/streams.ts";
 import type { BlobInput, ImageSink } from "../../src/transports/types.ts";
+import { parseImageName } from "../../src/core/reference.ts";
 
 export interface BlobInputOptions {
   mediaType?: string;
@@ -88,5 +89,5 @@ export function testImage(seed: string, family: "oci" | "docker" = "oci", platfo
 /** Writes an image through a sink the way the pipeline does: blobs first, then the manifest. */
 export async function putImage(sink: ImageSink, img: TestImage, names: string[]): Promise<void> {
   for (const b of [img.config, ...img.layers]) if (!(await sink.hasBlob({ mediaType: "x", digest: sha256Bytes(b), size: b.length }))) await sink.putBlob(blobInput(b));
-  await sink.putManifest(img.desc, img.manifest, names, true);
+  await sink.putManifest(img.desc, img.manifest, (names).map(parseImageName), true);
 }

@@ -14,6 +14,7 @@ import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { tinyImage, writeOciLayout, type TinyImage } from "../harness/tiny-image.ts";
 import { blobInput } from "../helpers/blob-input.ts";
 import { imgx, imgxOk, tempDir } from "../helpers/imgx.ts";
+import { parseImageName } from "../../src/core/reference.ts";
 
 const t = tempDir("imgx-app-");
 let token: RunningRegistry;
@@ -24,7 +25,7 @@ const img = tinyImage({ seed: "app-layer", layerBytes: 3 * 1024 * 1024 });
 async function seed(r: RunningRegistry, ref: string, image: TinyImage, opts = {}): Promise<void> {
   const sink = await openRegistrySink(parseDockerReference(`${r.host}/${ref}`), { retries: 0, ...opts });
   for (const b of image.blobs) await sink.putBlob(blobInput(b.bytes, { mediaType: b.mediaType }));
-  await sink.putManifest(image.manifest, image.manifest.bytes, [ref.split(":")[1]!], true);
+  await sink.putManifest(image.manifest, image.manifest.bytes, [ref.split(":")[1]!].map(parseImageName), true);
 }
 
 beforeAll(async () => {

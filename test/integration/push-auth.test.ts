@@ -11,6 +11,7 @@ import { tinyImage, type TinyImage } from "../harness/tiny-image.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseImageName } from "../../src/core/reference.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "imgx-push-auth-"));
 let regs = {} as Record<RegistryMode, RunningRegistry>;
@@ -30,7 +31,7 @@ const sinkFor = (r: RunningRegistry, repo: string, opts: RegistryOptions = {}) =
 
 async function pushImage(sink: ImageSink, img: TinyImage, names: string[]): Promise<void> {
   for (const b of img.blobs) if (!(await sink.hasBlob(b))) await sink.putBlob(blobInput(b.bytes, { mediaType: b.mediaType }));
-  await sink.putManifest(img.manifest, img.manifest.bytes, names, true);
+  await sink.putManifest(img.manifest, img.manifest.bytes, (names).map(parseImageName), true);
   await sink.commit();
 }
 
@@ -56,7 +57,7 @@ describe("registry sink with auth and TLS", () => {
     const pub = await sinkFor(r, "public/app", user(r));
     await pushImage(pub, img, ["1"]);
     const anonPub = await sinkFor(r, "public/app");
-    const pushErr = await anonPub.putManifest(img.manifest, img.manifest.bytes, ["2"], true).catch((e) => e);
+    const pushErr = await anonPub.putManifest(img.manifest, img.manifest.bytes, ["2"].map(parseImageName), true).catch((e) => e);
     expect(["UNAUTHORIZED", "DENIED"]).toContain(pushErr.code);
     expect(pushErr.message).toContain("public/app:2");
   }, 30_000);
@@ -114,14 +115,14 @@ describe("registry sink with auth and TLS", () => {
     const r = regs.open;
     const img = tinyImage({ seed: "reject" });
     const sink = await sinkFor(r, "reject/app");
-    const err = await sink.putManifest(img.manifest, img.manifest.bytes, ["1"], true).catch((e) => e);
+    const err = await sink.putManifest(img.manifest, img.manifest.bytes, ["1"].map(parseImageName), true).catch((e) => e);
     expect(err.message).toContain("MANIFEST_BLOB_UNKNOWN");
     expect(err.message).toContain(`"${r.host}/reject/app:1"`);
     expect(err.message.startsWith("Cannot push manifest")).toBe(true);
     // bytes that are not the descriptor's: the registry answers MANIFEST_INVALID or DIGEST_INVALID
     await pushImage(sink, img, ["ok"]);
     const garbled = new TextEncoder().encode('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{}}');
-    const bad = await sink.putManifest({ ...img.manifest, size: garbled.length }, garbled, ["2"], true).catch((e) => e);
+    const bad = await sink.putManifest({ ...img.manifest, size: garbled.length }, garbled, ["2"].map(parseImageName), true).catch((e) => e);
     expect(bad.message).toMatch(/MANIFEST_INVALID|DIGEST_INVALID|MANIFEST_BLOB_UNKNOWN|BLOB_UNKNOWN/);
     expect(bad.message).toContain("reject/app:2");
   }, 30_000);

@@ -10,6 +10,7 @@ import { blobInput } from "../helpers/blob-input.ts";
 import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { skopeoInspectDigest } from "../harness/skopeo.ts";
 import { tinyImage, type TinyImage } from "../harness/tiny-image.ts";
+import { parseImageName } from "../../src/core/reference.ts";
 
 const alice = { name: "alice", password: "wonderland-secret-42" };
 const bob = { name: "bob", password: "builder-secret-17" };
@@ -32,7 +33,7 @@ const sinkFor = (repo: string, u: { name: string; password: string }, opts: Regi
 
 async function pushImage(sink: ImageSink, img: TinyImage, tag: string): Promise<void> {
   for (const b of img.blobs) if (!(await sink.hasBlob(b))) await sink.putBlob(blobInput(b.bytes, { mediaType: b.mediaType }));
-  await sink.putManifest(img.manifest, img.manifest.bytes, [tag], true);
+  await sink.putManifest(img.manifest, img.manifest.bytes, [tag].map(parseImageName), true);
 }
 
 describe("registry sink mounts with token auth", () => {

@@ -13,6 +13,7 @@ import { startCountingProxy, type CountingProxy, type FaultAction, type SeenRequ
 import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { skopeoCopy, skopeoInspectDigest } from "../harness/skopeo.ts";
 import { tinyImage, type TinyImage } from "../harness/tiny-image.ts";
+import { parseImageName } from "../../src/core/reference.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "imgx-push-"));
 let reg: RunningRegistry;
@@ -35,7 +36,7 @@ const sinkFor = (repo: string, opts: RegistryOptions = {}) => openRegistrySink(p
 /** What the pipeline does: HEAD each blob, upload the missing ones, then the manifest under its tag. */
 async function pushImage(sink: ImageSink, img: TinyImage, tag: string, known = true): Promise<void> {
   for (const b of img.blobs) if (!(await sink.hasBlob(b))) await sink.putBlob(blobInput(b.bytes, { unknownDigest: !known, mediaType: b.mediaType }));
-  await sink.putManifest(img.manifest, img.manifest.bytes, [tag], true);
+  await sink.putManifest(img.manifest, img.manifest.bytes, [tag].map(parseImageName), true);
   await sink.commit();
 }
 

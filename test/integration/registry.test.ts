@@ -7,6 +7,7 @@ import { openRegistrySink } from "../../src/transports/registry/index.ts";
 import { loggedRequests } from "../harness/access-log.ts";
 import { startRegistry, USERS, type RunningRegistry } from "../harness/registry.ts";
 import { imgx, imgxOk, requireTool, run, tempDir } from "../helpers/imgx.ts";
+import { parseImageName } from "../../src/core/reference.ts";
 
 const t = tempDir("imgx-reg-");
 const fx = join(t.dir, "fx");
@@ -183,7 +184,7 @@ describe("push (imgx pushes, skopeo pulls)", () => {
     const m = JSON.parse(readFileSync(join(fx, "single-oci", "index.json"), "utf8")).manifests[0];
     const bytes = readFileSync(join(fx, "single-oci", "blobs", "sha256", m.digest.slice(7)));
     const sink = await openRegistrySink(parseDockerReference(`${h}/reject/app:1`), {});
-    const err = await sink.putManifest({ mediaType: m.mediaType, digest: m.digest, size: bytes.length }, bytes, ["1"], true).catch((e) => e);
+    const err = await sink.putManifest({ mediaType: m.mediaType, digest: m.digest, size: bytes.length }, bytes, ["1"].map(parseImageName), true).catch((e) => e);
     expect(err.message).toContain("MANIFEST_BLOB_UNKNOWN");
     expect(err.message).toContain("reject/app:1");
   });

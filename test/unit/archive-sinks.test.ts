@@ -10,6 +10,7 @@ import { openDockerArchiveSink, openDockerArchiveSource } from "../../src/transp
 import { openOciArchiveSink, openOciArchiveSource } from "../../src/transports/oci-archive/index.ts";
 import { blobInput, putImage, testImage } from "../helpers/blob-input.ts";
 import { tempDir } from "../helpers/imgx.ts";
+import { parseImageName } from "../../src/core/reference.ts";
 
 const t = tempDir("imgx-archsink-");
 const p = (n: string) => join(t.dir, n);
@@ -102,7 +103,7 @@ describe("docker-archive sink", () => {
     const path = p("idx.tar");
     const sink = await openDockerArchiveSink(path, { existing: "error" });
     const idx = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociIndex, manifests: [] }));
-    await rejects(sink.putManifest({ mediaType: MT.ociIndex, digest: sha256Bytes(idx), size: idx.length }, idx, ["x:1"], true), "UNSUPPORTED", "one image per name");
+    await rejects(sink.putManifest({ mediaType: MT.ociIndex, digest: sha256Bytes(idx), size: idx.length }, idx, ["x:1"].map(parseImageName), true), "UNSUPPORTED", "one image per name");
     await sink.abort();
     expect(existsSync(path)).toBe(false);
     noTemps();

@@ -8,6 +8,7 @@ import { MT } from "../../src/core/media-types.ts";
 import { openOciLayoutSink, openOciLayoutSource } from "../../src/transports/oci-layout/index.ts";
 import { blobInput, putImage, testImage } from "../helpers/blob-input.ts";
 import { tempDir } from "../helpers/imgx.ts";
+import { parseImageName } from "../../src/core/reference.ts";
 
 const t = tempDir("imgx-ocilayout-");
 const fx = join(t.dir, "fx");
@@ -132,10 +133,10 @@ describe("OCI layout sink", () => {
     const kids = [testImage("i1"), testImage("i2", "oci", { os: "linux", architecture: "arm64" })];
     for (const k of kids) {
       for (const b of [k.config, ...k.layers]) if (!(await sink.hasBlob({ mediaType: "x", digest: sha256Bytes(b), size: b.length }))) await sink.putBlob(blobInput(b));
-      await sink.putManifest(k.desc, k.manifest, [], false);
+      await sink.putManifest(k.desc, k.manifest, [].map(parseImageName), false);
     }
     const idx = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociIndex, manifests: kids.map((k) => k.desc) }));
-    await sink.putManifest({ mediaType: MT.ociIndex, digest: sha256Bytes(idx), size: idx.length }, idx, ["multi:1"], true);
+    await sink.putManifest({ mediaType: MT.ociIndex, digest: sha256Bytes(idx), size: idx.length }, idx, ["multi:1"].map(parseImageName), true);
     await sink.commit();
     expect(indexOf(dir).manifests.map((m: { mediaType: string }) => m.mediaType)).toEqual([MT.ociIndex]);
     const src = await openOciLayoutSource(dir, "multi:1");

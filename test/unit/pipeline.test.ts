@@ -38,7 +38,7 @@ function memSink(caps: Partial<SinkCaps> = {}) {
       const bytes = new Uint8Array(await new Response(b.stream).arrayBuffer());
       blobs.set(b.result().digest, bytes);
     },
-    putManifest: async (desc, bytes, names, top) => void manifests.push({ desc, bytes, names, top }),
+    putManifest: async (desc, bytes, names, top) => void manifests.push({ desc, bytes, names: names.map((n) => n.given), top }),
     commit: async () => void (committed = true),
     abort: async () => void (aborted = true),
   };

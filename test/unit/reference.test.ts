@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { familiarName, formatReference, parseDockerReference, parseRepository, splitImageName } from "../../src/core/reference.ts";
+import { familiarName, formatReference, parseDockerReference, parseRepository, parseImageName } from "../../src/core/reference.ts";
 import { isImgxError } from "../../src/core/errors.ts";
 
 const D = "sha256:" + "a".repeat(64);
@@ -54,8 +54,8 @@ describe("parseDockerReference", () => {
   test("repositories and image names", () => {
     expect(parseRepository("localhost:5000/a/b").repository).toBe("a/b");
     expect(() => parseRepository("a:1")).toThrow("without tag");
-    expect(splitImageName("1.2")).toEqual({ tag: "1.2" });
-    expect(splitImageName("app:1.2").ref?.repository).toBe("library/app");
-    expect(splitImageName("host:5000/app:9").tag).toBe("9");
+    expect(parseImageName("1.2")).toEqual({ given: "1.2", tag: "1.2" });
+    expect(parseImageName("app:1.2").ref?.repository).toBe("library/app");
+    expect(parseImageName("host:5000/app:9").tag).toBe("9");
   });
 });

@@ -17,6 +17,7 @@ import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { seedImage } from "../harness/seed.ts";
 import { blobOf, tinyImage, writeOciLayout } from "../harness/tiny-image.ts";
 import { tempDir } from "../helpers/imgx.ts";
+import { parseImageName } from "../../src/core/reference.ts";
 
 const t = tempDir("imgx-regsink-");
 let open: RunningRegistry;
@@ -75,7 +76,7 @@ describe("putManifest", () => {
   test("a top-level image goes under each of its tags once (full references reduced to their tag)", async () => {
     const sink = await sinkFor(proxy.host, "team/app:1");
     proxy.reset();
-    await sink.putManifest(img.manifest, img.manifest.bytes, [`${proxy.host}/team/app:2`, "3", "3"], true);
+    await sink.putManifest(img.manifest, img.manifest.bytes, [`${proxy.host}/team/app:2`, "3", "3"].map(parseImageName), true);
     expect(proxy.requests.filter((r) => r.method === "PUT").map((r) => `${r.path} ${r.status}`)).toEqual(["/v2/team/app/manifests/2 201", "/v2/team/app/manifests/3 201"]);
     expect((await manifestTags("team/app")).sort()).toEqual(["1", "2", "3"]);
     for (const tag of ["2", "3"]) {
@@ -88,7 +89,7 @@ describe("putManifest", () => {
     const sink = await sinkFor(open.host, "bydigest/app:x");
     for (const b of img.blobs) expect(await sink.mountBlob!(b, { registry: open.host, repository: "team/app" })).toBe(true);
     expect((await fetch(`${open.url}/v2/bydigest/app/manifests/${img.manifest.digest}`, { method: "HEAD" })).status).toBe(404);
-    await sink.putManifest(img.manifest, img.manifest.bytes, ["ignored-for-a-child"], false);
+    await sink.putManifest(img.manifest, img.manifest.bytes, ["ignored-for-a-child"].map(parseImageName), false);
     expect(await manifestTags("bydigest/app")).toEqual([]);
     const r = await fetch(`${open.url}/v2/bydigest/app/manifests/${img.manifest.digest}`, { method: "HEAD", headers: { accept: img.manifest.mediaType } });
     expect(r.status).toBe(200);

@@ -1,8 +1,9 @@
+import type { ImageName } from "../../core/reference.ts";
 import { digestHex } from "../../core/digest.ts";
 import { ImgxError, q } from "../../core/errors.ts";
 import { encodeJson } from "../../core/json.ts";
 import { parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
-import { familiarName, splitImageName } from "../../core/reference.ts";
+import { familiarName } from "../../core/reference.ts";
 import { blobPath } from "../../storage/layout-names.ts";
 import { IndexEntries, OCI_LAYOUT_BYTES } from "../../storage/oci-index-writer.ts";
 import { TarBlobStore, TarFileWriter } from "../../storage/tar-writer.ts";
@@ -44,7 +45,7 @@ export class DockerArchiveSink implements ImageSink {
     await this.blobs.put(blob.digest, blob.size, blob.stream);
   }
 
-  async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
+  async putManifest(desc: Descriptor, bytes: Uint8Array, names: readonly ImageName[], top: boolean): Promise<void> {
     const parsed = parseManifestBytes(bytes, `manifest ${desc.digest}`, desc.mediaType, "descriptor");
     if (parsed.kind === "index")
       throw new ImgxError("UNSUPPORTED", `Cannot write an index to ${q(this.path)}: docker-archive holds one image per name`, { hint: "choose one --platform" });
@@ -87,7 +88,6 @@ export class DockerArchiveSink implements ImageSink {
 }
 
 /** `repo:tag` in the familiar form docker writes; a bare tag has no repository and can't be a RepoTag. */
-function repoTag(name: string): string | undefined {
-  const { ref } = splitImageName(name);
-  return ref ? familiarName(ref) : undefined;
+function repoTag(name: ImageName): string | undefined {
+  return name.ref ? familiarName(name.ref) : undefined;
 }

@@ -2,6 +2,7 @@ import type { Descriptor } from "../../core/manifest.ts";
 import { IndexEntries, OCI_LAYOUT_BYTES } from "../../storage/oci-index-writer.ts";
 import { TarBlobStore, TarFileWriter } from "../../storage/tar-writer.ts";
 import type { BlobInput, ImageSink, SinkCaps } from "../types.ts";
+import type { ImageName } from "../../core/reference.ts";
 
 /** Streams an OCI layout into a tar: oci-layout first, blobs as they come, index.json last. */
 export class OciArchiveSink implements ImageSink {
@@ -28,7 +29,7 @@ export class OciArchiveSink implements ImageSink {
     await this.blobs.put(blob.digest, blob.size, blob.stream);
   }
 
-  async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
+  async putManifest(desc: Descriptor, bytes: Uint8Array, names: readonly ImageName[], top: boolean): Promise<void> {
     await this.blobs.put(desc.digest, bytes.length, bytes);
     if (top) this.index.add(desc, names);
   }

@@ -11,6 +11,7 @@ import { OciLayoutReader } from "../../storage/oci-layout-reader.ts";
 import type { BlobInput, FileTarget, ImageSink, SinkCaps } from "../types.ts";
 import { lockLayout } from "./lock.ts";
 import { BLOBS_DIR, blobPath } from "../../storage/layout-names.ts";
+import type { ImageName } from "../../core/reference.ts";
 
 /**
  * Writes an OCI layout. A new layout made by convert is built in a temp dir and renamed at commit;
@@ -145,7 +146,7 @@ export class OciLayoutSink implements ImageSink {
     };
   }
 
-  async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
+  async putManifest(desc: Descriptor, bytes: Uint8Array, names: readonly ImageName[], top: boolean): Promise<void> {
     this.checkNotAborted();
     const f = this.blobFile(desc.digest);
     if (!existsSync(f)) await writeFileAtomic(f, bytes);

@@ -1,8 +1,9 @@
+import type { ImageName } from "../../core/reference.ts";
 import { ImgxError, isImgxError, isIntegrityError, q } from "../../core/errors.ts";
 import type { Digest } from "../../core/digest.ts";
 import { parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
 import { referrerDescriptor } from "../../core/referrers.ts";
-import { splitImageName, type DockerReference } from "../../core/reference.ts";
+import type { DockerReference } from "../../core/reference.ts";
 import type { BlobInput, ImageSink, RegistryOptions, SinkCaps } from "../types.ts";
 import { RegistryClient, registryError } from "./client.ts";
 import { addToReferrersTag } from "./referrers.ts";
@@ -81,8 +82,8 @@ export class RegistrySink implements ImageSink {
     }
   }
 
-  async putManifest(desc: Descriptor, bytes: Uint8Array, names: string[], top: boolean): Promise<void> {
-    const refs = top && names.length ? [...new Set(names.map((n) => splitImageName(n).tag))] : [desc.digest];
+  async putManifest(desc: Descriptor, bytes: Uint8Array, names: readonly ImageName[], top: boolean): Promise<void> {
+    const refs = top && names.length ? [...new Set(names.map((n) => n.tag))] : [desc.digest];
     for (const r of refs) {
       const subject = `${this.ref.registry}/${this.repo}${r.startsWith("sha256:") ? "@" : ":"}${r}`;
       const res = await this.client.fetch(`/v2/${this.repo}/manifests/${r}`, {
