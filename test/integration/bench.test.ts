@@ -173,12 +173,11 @@ describe("imgx bench against docker-registry", () => {
       const fetched: string[] = [];
       page.on("request", (r) => fetched.push(r.url()));
       await page.goto(`file://${join(t.dir, "merged.html")}`);
-      const charts = await page.evaluate(() =>
-        [...document.querySelectorAll("svg")].map((svg) => ({
-          curves: [...svg.querySelectorAll("path")].map((p) => Math.round((p as SVGPathElement).getBBox().width)),
+      // evaluated in the page (a string: this file is typed without the DOM library)
+      const charts = (await page.evaluate(`[...document.querySelectorAll("svg")].map((svg) => ({
+          curves: [...svg.querySelectorAll("path")].map((p) => Math.round(p.getBBox().width)),
           dots: svg.querySelectorAll("circle").length,
-        })),
-      );
+        }))`)) as { curves: number[]; dots: number }[];
       expect(charts.length).toBe(2);
       expect(charts[0]!.curves.length).toBe(Object.keys(m.endpoints).length);
       for (const w of charts[0]!.curves) expect(w).toBeGreaterThan(600);

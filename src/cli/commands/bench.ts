@@ -23,7 +23,7 @@ const SCENARIOS = ["pull", "push", "head", "manifest", "mixed", "merge"];
 export function registerBench(ctx: CliContext): void {
   const c = ctx.cli
     .command("bench <scenario> [...args]", "Load-test a registry: pull | push | head | manifest | mixed REF, or merge FILE…")
-    .option("-c, --concurrency <n>", "Closed model: workers (default 16). With --rate: most operations in flight (default 256)")
+    .option("-c, --concurrency <n>", "Closed model: workers (default 16). With --rate: most operations in flight (default 64)")
     .option("--rate <ops/s>", "Open model: operations per second at constant arrival (latency from the intended start)")
     .option("--ramp <duration>", "Open model: reach --rate linearly over this time")
     .option("--duration <duration>", "Measured time, e.g. 30s, 5m (default 30s unless --count)")
@@ -65,6 +65,8 @@ async function bench(scenario: ScenarioName, args: string[], flags: Flags, ctx: 
   if (args.length !== 1) throw new ImgxError("USAGE", `Cannot run bench ${scenario}: expected exactly one ${scenario === "push" ? "REPO" : "REF"}, got ${args.length}`);
   const argv = ctx.argv;
   const load = loadSpec(argv);
+  if (load.concurrency > 64 && !flags.quiet && !process.env.BUN_CONFIG_MAX_HTTP_REQUESTS)
+    process.stderr.write(`imgx: note: one process keeps at most 64 idle connections (Bun), so with --concurrency ${load.concurrency} connections are re-opened as load comes and goes; for more, run more processes (--shard)\n`);
   const reexec = await reexecForInFlight(load.concurrency);
   if (reexec !== undefined) return reexec;
   const raw = args[0]!;
