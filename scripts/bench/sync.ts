@@ -19,7 +19,7 @@ const TAGS = Array.from({ length: 10 }, (_, i) => `1.${i}`);
 const LAYER_BYTES = [64, 128, 256].map((k) => k * 1024);
 
 /** A 3-layer image of seeded random bytes (gzip level 1: stays about as big as it is). */
-function smallImage(seed: number): { blobs: Blob[]; manifest: Blob } {
+export function smallImage(seed: number): { blobs: Blob[]; manifest: Blob } {
   let x = seed * 2654435761 + 1;
   const rand = (n: number) => {
     const b = new Uint8Array(n);

@@ -11,7 +11,7 @@ import { listCatalog } from "../transports/registry/catalog.ts";
 import { headManifest } from "../transports/registry/head.ts";
 import { listTags, openRegistrySink, openRegistrySource } from "../transports/registry/index.ts";
 import { fetchManifest } from "../transports/registry/source.ts";
-import type { ImageSink, ImageSource, RegistryOptions } from "../transports/types.ts";
+import type { ImageSink, RegistryOptions } from "../transports/types.ts";
 import { RegistryClients } from "../transports/registry/clients.ts";
 import { BundleWriter, openBundleSource } from "./sync-ends.ts";
 import { parseSyncEndpoint, planSync, type SyncEndpoint, type SyncTask } from "./sync-plan.ts";
@@ -110,13 +110,16 @@ export async function sync(opts: SyncOptions, ctx: SyncContext = {}): Promise<Sy
       if (dst.kind === "bundle") p.bundleOut = await BundleWriter.open(dst.path, !!opts.dryRun);
     }
     emit({ type: "sync-plan", images: prepared.reduce((n, p) => n + p.tasks.length, 0), entries: prepared.length });
-    const limiter = new Limiter(Math.max(1, opts.images ?? 4));
+    // the cheap checks (a HEAD per side) run several times wider than the copies
+    const images = Math.max(1, opts.images ?? 4);
+    const copyGate = new Limiter(images);
+    const limiter = new Limiter(Math.max(16, images));
     await Promise.all(
       prepared.flatMap((p) =>
         p.tasks.map((t) =>
           limiter.run(async () => {
             if (ctx.signal?.aborted) return;
-            const out = await syncImage(p, t, { ...opts, srcOpts, dstOpts, clients, workers, signal: ctx.signal, onEvent: emit }).catch((e: Error) => ({ state: "failed" as const, error: e, bytes: 0 }));
+            const out = await syncImage(p, t, { ...opts, srcOpts, dstOpts, clients, workers, copyGate, signal: ctx.signal, onEvent: emit }).catch((e: Error) => ({ state: "failed" as const, error: e, bytes: 0 }));
             if (out.state === "failed") {
               result.failed++;
               result.failures.push({ source: sourceName(p, t), error: out.error! });
@@ -148,7 +151,7 @@ function targetName(p: Prepared, t: SyncTask): string {
   return p.dst.kind === "bundle" ? `oci:${p.dst.path}:${t.dstRepo}:${t.tag}` : `${p.dst.registry}/${t.dstRepo}:${t.tag}`;
 }
 
-type Run = SyncOptions & { srcOpts: RegistryOptions; dstOpts: RegistryOptions; clients: RegistryClients; workers: WorkerPools; signal?: AbortSignal; onEvent: (e: SyncEvent) => void };
+type Run = SyncOptions & { srcOpts: RegistryOptions; dstOpts: RegistryOptions; clients: RegistryClients; workers: WorkerPools; copyGate: Limiter; signal?: AbortSignal; onEvent: (e: SyncEvent) => void };
 
 async function syncImage(p: Prepared, t: SyncTask, run: Run): Promise<{ state: ImageState; bytes: number; error?: Error }> {
   const started = performance.now();
@@ -158,19 +161,17 @@ async function syncImage(p: Prepared, t: SyncTask, run: Run): Promise<{ state: I
   const report = (state: ImageState, extra: Partial<Extract<SyncEvent, { type: "sync-image" }>> = {}) =>
     run.onEvent({ type: "sync-image", state, source, target, bytes: 0, seconds: (performance.now() - started) / 1000, ...extra });
   try {
-    // 1. what the source holds: index.json (bundle) or one HEAD
-    let srcDigest: Digest;
-    let srcType: string | undefined;
+    // 1. what the source holds (index.json of a bundle, or one HEAD) and what the destination holds
+    // under that name (index.json or one HEAD), both asked at once
     const srcClient = p.src.kind === "registry" ? run.clients.get(p.src.registry, run.srcOpts) : undefined;
-    if (t.image) ({ digest: srcDigest, mediaType: srcType } = t.image.descriptor);
-    else {
-      const h = await headManifest(srcClient!, t.srcRepo, t.tag, run.signal);
-      if (!h) throw new ImgxError("MANIFEST_UNKNOWN", `Cannot sync ${q(source)}: the tag is gone from the source`);
-      ({ digest: srcDigest, mediaType: srcType } = h);
-    }
-    // 2. what the destination holds under that name: index.json (bundle) or one HEAD
     const dstClient = p.dst.kind === "registry" ? run.clients.get(p.dst.registry, run.dstOpts) : undefined;
-    const have = p.bundleOut ? p.bundleOut.names.get(`${t.dstRepo}:${t.tag}`) : (await headManifest(dstClient!, t.dstRepo, t.tag, run.signal))?.digest;
+    const [h, have] = await Promise.all([
+      t.image ? t.image.descriptor : headManifest(srcClient!, t.srcRepo, t.tag, run.signal),
+      p.bundleOut ? p.bundleOut.names.get(`${t.dstRepo}:${t.tag}`) : headManifest(dstClient!, t.dstRepo, t.tag, run.signal).then((d) => d?.digest),
+    ]);
+    if (!h) throw new ImgxError("MANIFEST_UNKNOWN", `Cannot sync ${q(source)}: the tag is gone from the source`);
+    const srcDigest: Digest = h.digest;
+    const srcType: string | undefined = h.mediaType;
     // 3. a platform subset of an index is written as the chosen manifest: compare with that
     let want: Digest | undefined = srcDigest;
     if (!platforms.all && srcType && isIndexType(srcType) && srcClient && have) {
@@ -191,11 +192,12 @@ async function syncImage(p: Prepared, t: SyncTask, run: Run): Promise<{ state: I
     if (!flights) p.flights.set(flightKey, (flights = new SingleFlight<MovedBlob>()));
     const copyOpts = { platforms, names, concurrency: run.concurrency ?? 4, referrers: p.entry.referrers, blobFlights: flights, workers: run.workers, signal: run.signal };
     if (current) {
-      const referrers = p.entry.referrers ? await carryReferrers(src, sink, { mediaType: srcType ?? "", digest: srcDigest, size: 0 }, copyOpts) : 0;
+      const referrers = p.entry.referrers ? await run.copyGate.run(() => carryReferrers(src, sink, { mediaType: srcType ?? "", digest: srcDigest, size: 0 }, copyOpts)) : 0;
       report("current", { digest: srcDigest, ...(p.entry.referrers ? { referrers } : {}) });
       return { state: "current", bytes: 0 };
     }
-    const r = await copyImages(src as ImageSource, sink, copyOpts);
+    // checks run wide; copies take a place among the --images copying at once
+    const r = await run.copyGate.run(() => copyImages(src, sink, copyOpts));
     report("copied", { digest: r.images[0]?.digest, bytes: r.bytes, blobs: r.blobs.copied, ...(p.entry.referrers ? { referrers: r.referrers } : {}) });
     return { state: "copied", bytes: r.bytes };
   } catch (e) {
