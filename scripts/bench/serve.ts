@@ -1,7 +1,7 @@
 // imgx serve through a real browser vs imgx push, same docker-save, same run, fresh registry each
 // time: page throughput ÷ push throughput (target ≥ 0.7) and the server's peak RSS (target < 200 MB).
 //   bash scripts/bench/run serve [--runs 3] [--size-mb 1024]
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { launchChromium } from "../../test/harness/browser.ts";
 import { startRegistry, type RunningRegistry } from "../../test/harness/registry.ts";
 
@@ -62,7 +62,10 @@ async function timedPage(c: Ctx, tar: string, reg: RunningRegistry): Promise<{ s
     if (!/sha256:[a-f0-9]{64}/.test(result ?? "")) throw new Error(`page upload failed: ${result}`);
   } finally {
     await browser.close();
-    serve.kill("SIGTERM");
+    // under GNU time, signal imgx itself (time would die of SIGTERM and orphan it)
+    const child = TIME ? Number(readFileSync(`/proc/${serve.pid}/task/${serve.pid}/children`, "utf8").trim().split(/\s+/)[0]) : 0;
+    if (child) process.kill(child, "SIGTERM");
+    else serve.kill("SIGTERM");
     await serve.exited;
   }
   // GNU time prints serve's peak RSS (KiB) as the last line of its stderr when it exits
@@ -78,6 +81,7 @@ export async function benchServe(c: Ctx): Promise<void> {
     // alternate which goes first; a fresh registry for every run
     for (const which of i % 2 ? ["page", "push"] : ["push", "page"]) {
       const reg = await startRegistry("open");
+      process.stderr.write(`serve bench: run ${i + 1}/${c.runs}: ${which}\n`);
       try {
         if (which === "push") push.push(await timedPush(c, tar, reg));
         else page.push(await timedPage(c, tar, reg));
