@@ -86,7 +86,7 @@ async function benchHey(c: Ctx): Promise<void> {
     console.log("| tool | median req/s | runs |\n|---|---|---|");
     console.log(`| imgx bench head | ${median(ours).toFixed(0)} | ${ours.map((x) => x.toFixed(0)).join(", ")} |`);
     console.log(`| hey -m HEAD | ${median(theirs).toFixed(0)} | ${theirs.map((x) => x.toFixed(0)).join(", ")} |`);
-    console.log(`\nimgx/hey: **${ratio.toFixed(2)}×** (target ≥ 0.9×)\n`);
+    console.log(`\nimgx/hey: **${ratio.toFixed(3)}×** (target ≥ 0.9×: ${ratio >= 0.9 ? "met" : "not met"})\n`);
   } finally {
     await reg.stop();
   }
