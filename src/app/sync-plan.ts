@@ -20,6 +20,9 @@ export interface SyncTask {
   image?: SourceImage;
 }
 
+/** The OCI 1.1 referrers fallback tag of a sha256 subject (core/referrers.ts referrersTag). */
+const FALLBACK_TAG = /^sha256-[0-9a-f]{64}$/;
+
 const REPO_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 /**
@@ -105,7 +108,8 @@ export async function planSync(input: PlanInput, from: PlanSources): Promise<Syn
   else repos = repoFilter(await from.catalog(src.registry));
   const perRepo = await Promise.all(
     repos.map(async (repo) => {
-      const tags = src.tag ? [src.tag] : pickTags(await from.tags(src.registry, repo));
+      // referrers fallback tags ("sha256-<hex>") belong to their subjects: --referrers carries them
+      const tags = src.tag ? [src.tag] : pickTags((await from.tags(src.registry, repo)).filter((t) => !FALLBACK_TAG.test(t)));
       return tags.map((tag) => ({ srcRepo: repo, tag, dstRepo: targetRepo(input, repo) }));
     }),
   );

@@ -118,3 +118,21 @@ test("without --referrers nothing but the image moves; a destination that can't 
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain("cannot hold artifacts");
 });
+
+test("sync --referrers carries the artifacts of each tag, not the fallback tags as images; a rerun uploads nothing", async () => {
+  const r = await imgx(["sync", "--json", "--referrers", `${src.host}/team/app`, `${dst.host}/synced/app`]);
+  expect(r.stderr).toBe("");
+  const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  expect(events.find((e) => e.type === "sync-image")).toMatchObject({ state: "copied", referrers: 2 });
+  expect(await fallbackIndex(dst, "synced/app", img.manifest.digest)).toEqual({ status: 200, digests: [sbom.manifest.digest] });
+  expect(await fallbackIndex(dst, "synced/app", sbom.manifest.digest)).toEqual({ status: 200, digests: [sig.manifest.digest] });
+  const before = loggedRequests(dst.logPath).length;
+  const again = await imgx(["sync", "--json", "--referrers", `${src.host}/team/app`, `${dst.host}/synced/app`]);
+  const ev2 = again.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  // the fallback tags are not tags to mirror: only "1" is synced; its artifacts are checked again
+  // (a current image may have gained some) but nothing is uploaded and no fallback tag rewritten
+  expect(ev2.filter((e) => e.type === "sync-image").map((e) => [e.state, e.referrers])).toEqual([["current", 2]]);
+  const after = loggedRequests(dst.logPath).slice(before);
+  expect(after.filter((q) => q.method === "POST" || q.method === "PATCH" || (q.method === "PUT" && q.uri.includes("/manifests/sha256-")))).toEqual([]);
+  expect((await fallbackIndex(dst, "synced/app", img.manifest.digest)).digests).toEqual([sbom.manifest.digest]);
+});

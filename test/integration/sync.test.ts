@@ -21,7 +21,7 @@ let airgap: RunningRegistry;
 const pushed = new Map<string, string>();
 
 /** A two-platform index over two tiny images, so the mirror also carries an index unchanged. */
-function tinyIndex(seed: string): Pushable & { children: Pushable[] } {
+function tinyIndex(seed: string): Pushable & { children: (Pushable & { arch: string })[] } {
   const kids = ["amd64", "arm64"].map((arch) => {
     const img = tinyImage({ seed: `${seed}-${arch}` });
     return { ...img, arch };
@@ -233,6 +233,19 @@ test("a registry answering 429 is left alone for its Retry-After, by every image
     await fresh.stop();
   }
 }, 60_000);
+
+test("--platform keeps one platform of an index; a rerun compares with that platform's manifest and copies nothing", async () => {
+  const idx = tinyIndex("tools/cli:latest");
+  const arm = idx.children.find((k) => k.arch === "arm64")!;
+  const args = ["--platform", "linux/arm64", `${src.host}/tools/cli:latest`, `${dst.host}/plat/cli`];
+  const first = await run(args);
+  expect(summary(first.events)).toMatchObject({ images: 1, copied: 1 });
+  expect(await skopeoInspectDigest(`${dst.host}/plat/cli:latest`)).toBe(arm.manifest.digest);
+  const before = loggedRequests(dst.logPath).length;
+  const again = await run(args);
+  expect(summary(again.events)).toMatchObject({ images: 1, copied: 0, current: 1 });
+  expect(since(dst, before).filter(blobOrUpload)).toEqual([]);
+});
 
 test("--config sync.yaml: entries with filters; a typo in a key is an error naming it", async () => {
   const cfg = join(t.dir, "sync.yaml");
