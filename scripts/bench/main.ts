@@ -66,9 +66,9 @@ async function corpusList(): Promise<Corpus[]> {
 }
 
 function table(title: string, ours: Measurement, theirs: Measurement, extra: Measurement[] = []): string {
-  const lines = [`### ${title}`, "", "| tool | median s | peak RSS MiB | runs (s) |", "|---|---|---|---|"];
-  for (const m of [ours, theirs, ...extra]) lines.push(row([m.label, m.seconds, m.rssMiB.toFixed(0), m.runs.map((r) => r.toFixed(2)).join(", ")]));
-  lines.push("", `speed ratio skopeo/imgx: **${(theirs.seconds / ours.seconds).toFixed(2)}×**`, "");
+  const lines = [`### ${title}`, "", "| tool | median s | CPU s (user+sys) | peak RSS MiB | runs (s) |", "|---|---|---|---|---|"];
+  for (const m of [ours, theirs, ...extra]) lines.push(row([m.label, m.seconds, m.cpuSeconds, m.rssMiB.toFixed(0), m.runs.map((r) => r.toFixed(2)).join(", ")]));
+  lines.push("", `speed ratio skopeo/imgx: **${(theirs.seconds / ours.seconds).toFixed(2)}×** (CPU time: ${(theirs.cpuSeconds / ours.cpuSeconds).toFixed(2)}×)`, "");
   return lines.join("\n");
 }
 

@@ -4,6 +4,8 @@ export interface Measurement {
   label: string;
   seconds: number;
   rssMiB: number;
+  /** Median CPU seconds (user + system) of the child; NaN without GNU time. Steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   runs: number[];
 }
 
@@ -35,25 +37,26 @@ function warmMemory(): void {
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 if (!TIME) process.stderr.write("note: /usr/bin/time missing (apt-get install time): peak RSS includes the bench process\n");
 
-async function once(label: string, cmdOrFn: Cmd, opts: RunOpts): Promise<{ secs: number; rss: number }> {
+async function once(label: string, cmdOrFn: Cmd, opts: RunOpts): Promise<{ secs: number; rss: number; cpu: number }> {
   await opts.before?.();
   // flush dirty pages so every run starts with the same writeback state
   Bun.spawnSync(["sync"]);
   if (!process.env.BENCH_COLD) warmMemory();
   const cmd = typeof cmdOrFn === "function" ? cmdOrFn() : cmdOrFn;
   const t0 = performance.now();
-  const p = Bun.spawn(TIME ? [TIME, "-f", "%M", ...cmd] : cmd, { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...opts.env } });
+  const p = Bun.spawn(TIME ? [TIME, "-f", "%M %U %S", ...cmd] : cmd, { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...opts.env } });
   const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
   const secs = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`${label}: ${cmd.join(" ")} exited ${code}: ${err.slice(-500)}`);
-  const rss = TIME ? Number(err.trim().split("\n").pop()) / 1024 : (p.resourceUsage()?.maxRSS ?? 0) / 2 ** 20;
+  const [kib, user, sys] = TIME ? err.trim().split("\n").pop()!.split(" ").map(Number) : [NaN, NaN, NaN];
+  const rss = TIME ? kib! / 1024 : (p.resourceUsage()?.maxRSS ?? 0) / 2 ** 20;
   await opts.after?.(label);
-  return { secs, rss };
+  return { secs, rss, cpu: user! + sys! };
 }
 
-function summary(label: string, rs: { secs: number; rss: number }[]): Measurement {
+function summary(label: string, rs: { secs: number; rss: number; cpu: number }[]): Measurement {
   const times = rs.map((r) => r.secs);
-  return { label, seconds: median(times), rssMiB: median(rs.map((r) => r.rss)), runs: times };
+  return { label, seconds: median(times), rssMiB: median(rs.map((r) => r.rss)), cpuSeconds: median(rs.map((r) => r.cpu)), runs: times };
 }
 
 export async function measure(label: string, cmd: Cmd, opts: RunOpts): Promise<Measurement> {
