@@ -10,8 +10,9 @@ const compressBlock = ${compressBlock.toString()};
 self.onmessage = (e) => {
   const { block, codec } = e.data;
   const out = compressBlock(block, codec);
-  const result = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  self.postMessage({ result }, [result.buffer]);
+  const data = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  // the input block goes back too, to be filled again: no fresh 1 MiB (page faults, zeroing) per block
+  self.postMessage({ result: { data, block } }, [data.buffer, block.buffer]);
 };
 `;
 
@@ -24,15 +25,21 @@ self.onmessage = (e) => {
  */
 export function parallelCompressStream(codec: BlockCodec, pools?: WorkerPools): TransformStream<Uint8Array, Uint8Array> {
   const own = pools ? undefined : new WorkerPools();
-  const p = (pools ?? own!).get<{ block: Uint8Array; codec: BlockCodec }, Uint8Array>(WORKER_SOURCE);
+  const p = (pools ?? own!).get<{ block: Uint8Array; codec: BlockCodec }, { data: Uint8Array; block: Uint8Array }>(WORKER_SOURCE);
   const inflight: Promise<Uint8Array>[] = [];
+  const spare: Uint8Array[] = [];
   let buf = new Uint8Array(BLOCK);
   let fill = 0;
   const maxInflight = cores() * 2;
   const dispatch = () => {
     const block = buf.subarray(0, fill);
-    inflight.push(p.run({ block, codec }, [block.buffer as ArrayBuffer]));
-    buf = new Uint8Array(BLOCK);
+    inflight.push(
+      p.run({ block, codec }, [block.buffer as ArrayBuffer]).then((r) => {
+        spare.push(new Uint8Array(r.block.buffer));
+        return r.data;
+      }),
+    );
+    buf = spare.pop() ?? new Uint8Array(BLOCK);
     fill = 0;
   };
   return new TransformStream({
