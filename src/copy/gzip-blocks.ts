@@ -27,15 +27,15 @@ export function parallelCompressStream(codec: BlockCodec, pools?: WorkerPools): 
   const own = pools ? undefined : new WorkerPools();
   const p = (pools ?? own!).get<{ block: Uint8Array; codec: BlockCodec }, { data: Uint8Array; block: Uint8Array }>(WORKER_SOURCE);
   const inflight: Promise<Uint8Array>[] = [];
-  const spare: Uint8Array[] = [];
-  let buf = new Uint8Array(BLOCK);
+  const spare: Uint8Array<ArrayBuffer>[] = [];
+  let buf: Uint8Array<ArrayBuffer> = new Uint8Array(BLOCK);
   let fill = 0;
   const maxInflight = cores() * 2;
   const dispatch = () => {
     const block = buf.subarray(0, fill);
     inflight.push(
       p.run({ block, codec }, [block.buffer as ArrayBuffer]).then((r) => {
-        spare.push(new Uint8Array(r.block.buffer));
+        spare.push(new Uint8Array(r.block.buffer as ArrayBuffer));
         return r.data;
       }),
     );
