@@ -88,15 +88,17 @@ export async function runLoad(spec: LoadSpec, op: Operation, opts: { signal?: Ab
   const onAbort = () => stop("interrupted", true);
   if (opts.signal?.aborted) stoppedBy = "interrupted";
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const enterMeasured = () => {
+  const enterMeasured = (at = performance.now()) => {
     if (phase.measuring) return;
-    phase.rec = new Recorder(performance.now());
+    phase.rec = new Recorder(at);
     phase.measuring = true;
     cpu0 = process.cpuUsage();
     opts.onMeasureStart?.(phase.rec);
   };
   if (phase.measuring) opts.onMeasureStart?.(phase.rec);
-  const warmTimer = warmupMs > 0 ? setTimeout(enterMeasured, warmupMs) : undefined;
+  // the open model's schedule itself says when measuring starts (the first arrival due after the
+  // warm-up): a timer could switch recorders while a warm-up arrival was still waiting to be sent
+  const warmTimer = warmupMs > 0 && spec.model === "closed" ? setTimeout(enterMeasured, warmupMs) : undefined;
   const endTimer = Number.isFinite(endAt) ? setTimeout(() => stop("duration"), endAt - start) : undefined;
 
   let inFlight = 0;
@@ -172,7 +174,7 @@ async function open(
   start: number,
   warmupMs: number,
   endAt: number,
-  enterMeasured: () => void,
+  enterMeasured: (at?: number) => void,
 ): Promise<void> {
   const sched: Schedule = { rate: spec.rate!, rampMs: spec.rampMs ?? 0 };
   const N = spec.shard?.of ?? 1;
@@ -180,7 +182,9 @@ async function open(
   // global arrivals before the warm-up ends are warm-up; `count` counts the measured ones after it
   const firstMeasured = arrivalsBefore(sched, warmupMs);
   const lastGlobal = spec.count === undefined ? Infinity : firstMeasured + spec.count;
-  const endRel = endAt - start;
+  // from the spec, not endAt − start: performance.now() values don't subtract back exactly, and an
+  // arrival due at the very end (2999.9999… < 3000) would be sent one too many
+  const endRel = spec.durationMs === undefined ? Infinity : warmupMs + spec.durationMs;
   let k = 0;
   const max = Math.max(1, spec.concurrency);
   for (;;) {
@@ -205,7 +209,8 @@ async function open(
       continue;
     }
     const measured = due >= warmupMs;
-    if (measured) enterMeasured();
+    // the measured period starts when the warm-up was scheduled to end, whenever its first arrival goes
+    if (measured) enterMeasured(start + warmupMs);
     const rec = phase.rec;
     const late = now - due;
     if (measured && late > LATE_MS) rec.operations.late++;
