@@ -1,20 +1,11 @@
 // Everything one run counts: per endpoint (requests, statuses, latency, time to first byte), per
 // operation, bytes, and ops/errors per second for the timeline. Counting is O(1) per request;
 // nothing here allocates per request except the first sight of an endpoint or status.
+import type { RequestObservation } from "../transports/registry/observe.ts";
 import { newHistogram, recordMs, type Histogram } from "./histogram.ts";
 
-/** One HTTP request as the registry client reports it (its observer hook's shape). */
-export interface Observation {
-  endpoint: string;
-  status: number;
-  error?: string;
-  bytesSent: number;
-  bytesReceived: number;
-  /** performance.now() when the request was sent. */
-  start: number;
-  ttfbMs: number;
-  totalMs: number;
-}
+/** One HTTP request as the registry client's observer reports it (endpoint names as strings, so merged files read back). */
+export type Observation = Omit<RequestObservation, "method" | "endpoint"> & { endpoint: string };
 
 export class EndpointStats {
   count = 0;

@@ -56,6 +56,11 @@ export function tinyImage(opts: { seed?: string; layerBytes?: number } = {}): Ti
   // level 0 keeps big random layers fast to make; still a valid gzip member
   const layer = blobOf("application/vnd.oci.image.layer.v1.tar+gzip", Bun.gzipSync(tar, { level: opts.layerBytes ? 0 : 6 }));
   const cfg = { architecture: "amd64", os: "linux", config: { Labels: { seed: opts.seed ?? "" } }, rootfs: { type: "layers", diff_ids: [sha256(tar)] } };
+  return imageOf(layer, cfg);
+}
+
+/** A one-layer OCI image around `layer` with `cfg` as its config (a test may make them disagree). */
+export function imageOf(layer: Blob, cfg: object): TinyImage {
   const config = blobOf("application/vnd.oci.image.config.v1+json", new TextEncoder().encode(JSON.stringify(cfg)));
   const man = {
     schemaVersion: 2,

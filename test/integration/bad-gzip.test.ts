@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loggedRequests } from "../harness/access-log.ts";
 import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
-import { blobOf, sha256, tinyImage, writeOciLayout, type TinyImage } from "../harness/tiny-image.ts";
+import { blobOf, imageOf, sha256, tinyImage, writeOciLayout, type TinyImage } from "../harness/tiny-image.ts";
 import { imgx, imgxOk, requireTool, tempDir } from "../helpers/imgx.ts";
 
 const t = tempDir("imgx-badgzip-");
@@ -17,17 +17,8 @@ let reg: RunningRegistry;
 /** The tiny image with its gzip layer replaced by `bytes` (digest and size made consistent). */
 function withLayer(bytes: Uint8Array): TinyImage {
   const img = tinyImage({ seed: "bad" });
-  const layer = blobOf(img.layer.mediaType, bytes);
   const cfg = JSON.parse(new TextDecoder().decode(img.config.bytes));
-  const config = blobOf(img.config.mediaType, new TextEncoder().encode(JSON.stringify({ ...cfg, rootfs: { type: "layers", diff_ids: [sha256("whatever")] } })));
-  const man = {
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-    layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
-  };
-  const manifest = blobOf(man.mediaType, new TextEncoder().encode(JSON.stringify(man)));
-  return { layer, config, manifest, blobs: [layer, config] };
+  return imageOf(blobOf(img.layer.mediaType, bytes), { ...cfg, rootfs: { type: "layers", diff_ids: [sha256("whatever")] } });
 }
 
 const good = tinyImage({ seed: "good", layerBytes: 256 * 1024 }).layer.bytes;
