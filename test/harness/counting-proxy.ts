@@ -80,6 +80,9 @@ function broken(afterBytes: number, up: ReadableStream<Uint8Array>, seen: SeenRe
           if (head.length) c.enqueue(head);
           seen.bytesOut += head.length;
           await reader.cancel();
+          // let what was sent reach the client first: a reset discards bytes the client has not read
+          // yet, so on a busy machine a "cut after N bytes" could arrive as a cut after 0
+          await Bun.sleep(50);
           // both end the connection before the promised length: the client sees a broken body
           return c.error(new Error(`injected ${how}`));
         }
