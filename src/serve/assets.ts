@@ -12,6 +12,8 @@ import html from "./page/index.html" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import mainJs from "./page/main.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
+import platformsJs from "./page/platforms.js" with { type: "text" };
+// @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import progressJs from "./page/progress.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import css from "./page/style.css" with { type: "text" };
@@ -35,4 +37,5 @@ export const ASSETS: Record<string, { body: string; type: string }> = {
   "/app/util.js": { body: utilJs as unknown as string, type: JS },
   "/app/archive.js": { body: archiveJs as unknown as string, type: JS },
   "/app/progress.js": { body: progressJs as unknown as string, type: JS },
+  "/app/platforms.js": { body: platformsJs as unknown as string, type: JS },
 };

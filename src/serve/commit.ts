@@ -35,12 +35,29 @@ export async function headBlob(client: RegistryClient, repo: string, digest: str
   throw await registryError(res, "check blobs in", `${client.registry}/${repo}`);
 }
 
+/** An image manifest that passed every check, its config already in the registry: ready to PUT. */
+export interface CheckedManifest {
+  mediaType: string;
+  bytes: Uint8Array;
+  digest: Digest;
+}
+
 /**
- * Writes the tag, only after checking that the image hangs together: the config's diff_ids are the
- * layers that were verified on their way in, and every blob is in the registry with its size.
+ * Writes the tag, only after checking that the image hangs together (see checkImage).
  */
 export async function commitImage(client: RegistryClient, repo: string, tag: string, req: CommitRequest, verified: Verified): Promise<{ digest: Digest; size: number }> {
   const subject = `${client.registry}/${repo}:${tag}`;
+  const m = await checkImage(client, repo, subject, req, verified);
+  await putManifest(client, repo, tag, m, subject);
+  return { digest: m.digest, size: m.bytes.length };
+}
+
+/**
+ * Builds an image's manifest after checking that it hangs together: the config's diff_ids are the
+ * layers that were verified on their way in, and every blob is in the registry with its size. Uploads
+ * the config if the registry lacks it; writes no manifest.
+ */
+export async function checkImage(client: RegistryClient, repo: string, subject: string, req: CommitRequest, verified: Verified): Promise<CheckedManifest> {
   let config: { rootfs?: { diff_ids?: unknown } };
   try {
     config = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(req.config));
@@ -84,11 +101,15 @@ export async function commitImage(client: RegistryClient, repo: string, tag: str
     layers: req.layers.map((l) => ({ mediaType: layerMediaType(req.format, l.compression), size: l.size, digest: l.digest })),
   };
   const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));
-  const digest = sha256Bytes(bytes);
-  const res = await client.fetch(`/v2/${repo}/manifests/${tag}`, {
+  return { mediaType: manifest.mediaType, bytes, digest: sha256Bytes(bytes) };
+}
+
+/** PUTs a manifest (or index) under `ref`, a tag or its own digest, and checks the digest the registry stored. */
+export async function putManifest(client: RegistryClient, repo: string, ref: string, m: CheckedManifest, subject: string): Promise<void> {
+  const res = await client.fetch(`/v2/${repo}/manifests/${ref}`, {
     method: "PUT",
-    headers: { "content-type": manifest.mediaType, "content-length": String(bytes.length) },
-    body: bytes,
+    headers: { "content-type": m.mediaType, "content-length": String(m.bytes.length) },
+    body: m.bytes,
     repo,
     actions: ["pull", "push"],
     idempotent: true,
@@ -96,8 +117,7 @@ export async function commitImage(client: RegistryClient, repo: string, tag: str
   if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await registryError(res, "push manifest", subject);
   await res.body?.cancel();
   const got = res.headers.get("docker-content-digest");
-  if (got && got !== digest) throw new ImgxError("DIGEST_MISMATCH", `Cannot push manifest ${q(subject)}: the registry stored ${q(got)}, we sent ${q(digest)}`);
-  return { digest, size: bytes.length };
+  if (got && got !== m.digest) throw new ImgxError("DIGEST_MISMATCH", `Cannot push manifest ${q(subject)}: the registry stored ${q(got)}, we sent ${q(m.digest)}`);
 }
 
 /** What a layer became when gzipped here: this process's sessions first, then the cache imgx push fills. */

@@ -66,6 +66,7 @@ export function startServer(o: ServeOptions): RunningServer {
     if (m === "POST" && path === "/api/check") return uploads.check(req);
     if (m === "POST" && path === "/api/uploads") return uploads.create(req);
     if (m === "POST" && path === "/api/commit") return uploads.commit(req);
+    if (m === "POST" && path === "/api/commit-index") return uploads.commitIndex(req);
     if (m === "DELETE" && path === "/api/tag") {
       if (!o.allowDelete) return json({ error: "Deleting tags is off: start imgx serve with --allow-delete", code: "DENIED" }, 403);
       return deleteTag(req, targets);

@@ -1,14 +1,34 @@
 import type { Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
+import type { Family } from "../core/media-types.ts";
+import type { Platform } from "../core/platform.ts";
 import type { BlobInfoCache } from "../copy/blob-info-cache.ts";
 import type { WorkerPools } from "../copy/worker-pool.ts";
-import { commitImage, headBlob, isDigest, verifiedLookup } from "./commit.ts";
+import { commitImage, headBlob, isDigest, verifiedLookup, type CommitLayer } from "./commit.ts";
+import { commitIndex } from "./commit-index.ts";
 import { json, readJson } from "./http.ts";
 import { LayerSession } from "./layer-session.ts";
 import type { Targets } from "./target.ts";
 
 /** Sessions nobody touched for this long are dropped (the registry expires its side too). */
 const IDLE_MS = 3600_000;
+
+interface RawImage {
+  config?: unknown;
+  layers?: unknown;
+}
+
+function family(v: unknown, field: string): Family {
+  if (v !== "docker" && v !== "oci") throw new ImgxError("USAGE", `${field} must be docker or oci`);
+  return v;
+}
+
+/** One image as the page sends it: config (base64) and layers as the server stored them. */
+function imageOf(b: RawImage): { config: Uint8Array; layers: CommitLayer[] } {
+  if (typeof b.config !== "string" || !Array.isArray(b.layers)) throw new ImgxError("USAGE", "Expected config (base64) and layers");
+  for (const l of b.layers) if (l?.compression !== "gzip" && l?.compression !== "zstd") throw new ImgxError("USAGE", "Layer compression must be gzip or zstd");
+  return { config: Buffer.from(b.config, "base64"), layers: b.layers as CommitLayer[] };
+}
 
 interface LayerAsk {
   expect: string;
@@ -141,17 +161,37 @@ export class Uploads {
 
   /** POST /api/commit {reference, config (base64), format, layers}: the tag, after every check. */
   async commit(req: Request): Promise<Response> {
-    const body = await readJson<{ reference: string; config: string; format: string; layers: { expect: Digest; digest: Digest; size: number; compression: "gzip" | "zstd"; gzipped: boolean }[] }>(req);
+    const body = await readJson<{ reference: string; format: string } & RawImage>(req);
     const ref = this.targets.resolve(body.reference);
-    if (body.format !== "docker" && body.format !== "oci") throw new ImgxError("USAGE", "format must be docker or oci");
-    if (typeof body.config !== "string" || !Array.isArray(body.layers)) throw new ImgxError("USAGE", "Expected config (base64) and layers");
-    for (const l of body.layers) if (l?.compression !== "gzip" && l?.compression !== "zstd") throw new ImgxError("USAGE", "Layer compression must be gzip or zstd");
-    const config = Buffer.from(body.config, "base64");
+    const format = family(body.format, "format");
     const client = this.targets.client(ref.registry);
-    const out = await commitImage(client, ref.repository, ref.tag, { config, format: body.format, layers: body.layers }, verifiedLookup(this.gzipped, this.cache));
-    for (const [id, s] of this.sessions) if (s.stored && s.spec.registry === ref.registry && s.spec.repo === ref.repository) this.sessions.delete(id);
+    const out = await commitImage(client, ref.repository, ref.tag, { ...imageOf(body), format }, verifiedLookup(this.gzipped, this.cache));
+    this.forget(ref.registry, ref.repository);
     const name = `${ref.registry}/${ref.repository}`;
     return json({ reference: `${name}:${ref.tag}`, digest: out.digest, pull: [`docker pull ${name}:${ref.tag}`, `imgx pull ${name}@${out.digest}`] });
+  }
+
+  /**
+   * POST /api/commit-index {reference, form, manifests: [{platform, config, layers}]}: every platform's
+   * manifest by digest, then the index under the tag (see commitIndex).
+   */
+  async commitIndex(req: Request): Promise<Response> {
+    const body = await readJson<{ reference: string; form: string; manifests: (RawImage & { platform: unknown })[] }>(req);
+    const ref = this.targets.resolve(body.reference);
+    const form = family(body.form, "form");
+    if (!Array.isArray(body.manifests)) throw new ImgxError("USAGE", "Expected manifests: one {platform, config, layers} per platform");
+    const manifests = body.manifests.map((m) => ({ platform: m?.platform as Platform, image: imageOf(m ?? {}) }));
+    const client = this.targets.client(ref.registry);
+    const out = await commitIndex(client, ref.repository, ref.tag, { form, manifests }, verifiedLookup(this.gzipped, this.cache));
+    this.forget(ref.registry, ref.repository);
+    const name = `${ref.registry}/${ref.repository}`;
+    const pull = [`docker pull ${name}:${ref.tag}`, `imgx pull ${name}@${out.digest}`, ...out.manifests.map((m) => `imgx pull --platform ${m.platform} ${name}:${ref.tag}`)];
+    return json({ reference: `${name}:${ref.tag}`, digest: out.digest, mediaType: out.mediaType, manifests: out.manifests, pull });
+  }
+
+  /** Committed: the sessions that fed this repository are done. */
+  private forget(registry: string, repo: string): void {
+    for (const [id, s] of this.sessions) if (s.stored && s.spec.registry === registry && s.spec.repo === repo) this.sessions.delete(id);
   }
 
   private sweep(): void {

@@ -3,6 +3,8 @@
 import { IMGX } from "./imgx.ts";
 // @ts-ignore: the page's browser module (plain JS)
 import { readArchive } from "../../src/serve/page/archive.js";
+// @ts-ignore: the page's browser module (plain JS)
+import { choicesOf, indexCommitBody, indexUpload } from "../../src/serve/page/platforms.js";
 
 export interface Serve {
   url: string;
@@ -72,28 +74,22 @@ export async function csrfOf(s: { url: string }, auth?: string): Promise<string>
   return r.body.csrf;
 }
 
-/** Everything the page does for one image, through the API; `mangle` lets a test lie on the way. */
-export async function pushViaApi(
-  s: { url: string },
-  tarPath: string,
-  reference: string,
-  o: ApiOpts & { chunk?: number; image?: number; hashSent?: boolean; mangle?: (layer: number, offset: number, data: Uint8Array) => Uint8Array } = {},
-): Promise<{ status: number; body: any; steps: string[] }> {
-  const file = Bun.file(tarPath);
-  const images = await readArchive(file);
-  const img = images[o.image ?? 0];
+type SendOpts = ApiOpts & { chunk?: number; hashSent?: boolean; mangle?: (layer: number, offset: number, data: Uint8Array) => Uint8Array };
+
+/** What the page's Upload does before committing: check, then send each missing layer in chunks. */
+async function sendLayers(s: { url: string }, file: ReturnType<typeof Bun.file>, layers: any[], reference: string, o: SendOpts): Promise<{ failed?: { status: number; body: any }; results: { digest: string; size: number }[]; steps: string[] }> {
   const steps: string[] = [];
-  const check = await call(s, "POST", "/api/check", { reference, fileSize: file.size, layers: img.layers.map((l: any) => ({ expect: l.expect, size: l.size, gzip: l.gzip })) }, o);
-  if (check.status !== 200) return { ...check, steps: ["check"] };
   const results: { digest: string; size: number }[] = [];
-  for (const [i, l] of img.layers.entries()) {
+  const check = await call(s, "POST", "/api/check", { reference, fileSize: file.size, layers: layers.map((l: any) => ({ expect: l.expect, size: l.size, gzip: l.gzip })) }, o);
+  if (check.status !== 200) return { failed: check, results, steps: ["check"] };
+  for (const [i, l] of layers.entries()) {
     if (check.body.layers[i].present) {
       results.push(check.body.layers[i]);
       steps.push(`present ${i}`);
       continue;
     }
     const sess = await call(s, "POST", "/api/uploads", { reference, expect: l.expect, size: l.size, gzip: l.gzip }, o);
-    if (sess.status >= 300) return { ...sess, steps };
+    if (sess.status >= 300) return { failed: sess, results, steps };
     const h = new Bun.CryptoHasher("sha256");
     for (let pos = sess.body.offset; pos < l.size; ) {
       const end = Math.min(l.size, pos + (o.chunk ?? 8 * 1024 * 1024));
@@ -103,14 +99,25 @@ export async function pushViaApi(
       if (o.mangle) data = o.mangle(i, pos, data);
       if (o.hashSent) h.update(data);
       const r = await call(s, "PUT", `/api/uploads/${sess.body.id}?offset=${pos}`, data, o);
-      if (r.status !== 200) return { ...r, steps };
+      if (r.status !== 200) return { failed: r, results, steps };
       pos = r.body.offset;
     }
     const fin = await call(s, "POST", `/api/uploads/${sess.body.id}/finish`, { digest: `sha256:${h.digest("hex")}` }, o);
-    if (fin.status !== 200) return { ...fin, steps };
+    if (fin.status !== 200) return { failed: fin, results, steps };
     results.push(fin.body);
     steps.push(`uploaded ${i}`);
   }
+  return { results, steps };
+}
+
+/** Everything the page does for one image, through the API; `mangle` lets a test lie on the way. */
+export async function pushViaApi(s: { url: string }, tarPath: string, reference: string, o: SendOpts & { image?: number } = {}): Promise<{ status: number; body: any; steps: string[] }> {
+  const file = Bun.file(tarPath);
+  const images = await readArchive(file);
+  const img = images[o.image ?? 0];
+  const sent = await sendLayers(s, file, img.layers, reference, o);
+  if (sent.failed) return { ...sent.failed, steps: sent.steps };
+  const results = sent.results;
   const commit = await call(
     s,
     "POST",
@@ -123,5 +130,23 @@ export async function pushViaApi(
     },
     o,
   );
-  return { ...commit, steps };
+  return { ...commit, steps: sent.steps };
+}
+
+/**
+ * What the page does for "all platforms" of an archive's first multi-platform image: every distinct
+ * layer once, then POST /api/commit-index. `edit` lets a test change the body before it is sent;
+ * `dryRun` returns the body instead of sending it.
+ */
+export async function pushIndexViaApi(s: { url: string }, tarPath: string, reference: string, o: SendOpts & { edit?: (body: any) => void; dryRun?: boolean } = {}): Promise<{ status: number; body: any; steps: string[] }> {
+  const file = Bun.file(tarPath);
+  const all = choicesOf(await readArchive(file)).find((c: any) => c.kind === "all");
+  if (!all) throw new Error(`${tarPath}: the page offers no "all platforms" choice`);
+  const plan = indexUpload(all);
+  const sent = await sendLayers(s, file, plan.layers, reference, o);
+  if (sent.failed) return { ...sent.failed, steps: sent.steps };
+  const body = indexCommitBody(reference, plan, sent.results);
+  o.edit?.(body);
+  if (o.dryRun) return { status: 0, body, steps: sent.steps };
+  return { ...(await call(s, "POST", "/api/commit-index", body, o)), steps: sent.steps };
 }

@@ -1,8 +1,11 @@
 // Turns an indexed tarball into the images it holds: docker-save (legacy and Docker 25+, via
-// manifest.json, which wins when both are present) or OCI archive (index.json).
+// manifest.json, which wins when both are present, but names one platform of a multi-platform image:
+// those come from index.json) or OCI archive (index.json).
+import { withIndexPlatforms } from "./platforms.js";
 import { BadArchive, indexTar, readEntry, readJsonEntry, resolve, sniff } from "./tar-index.js";
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 const INDEX_TYPES = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
 
 function platformOf(c) {
@@ -46,23 +49,42 @@ function blobName(d) {
   return `blobs/sha256/${d.slice(7)}`;
 }
 
+function isAttestation(d) {
+  return d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || (d.platform?.os === "unknown" && d.platform?.architecture === "unknown");
+}
+
+function blobPresent(entries, d) {
+  try {
+    return DIGEST.test(d?.digest ?? "") && !!resolve(entries, blobName(d.digest));
+  } catch {
+    return false;
+  }
+}
+
 async function ociArchive(file, entries) {
   const index = await readJsonEntry(file, entries, "index.json");
   const found = [];
-  const walk = async (descs, names, depth) => {
+  // `set`: the image index a platform image came from (several of them are pushed as one index)
+  const walk = async (descs, names, depth, set) => {
     for (const d of descs ?? []) {
-      const own = d.annotations?.["org.opencontainers.image.ref.name"];
+      // Docker 25+ names its images in full there; ref.name holds only the tag
+      const own = d.annotations?.["io.containerd.image.name"] ?? d.annotations?.["org.opencontainers.image.ref.name"];
       const n = own ? [own] : names;
       if (INDEX_TYPES.includes(d.mediaType)) {
-        if (depth < 2) await walk((await readJsonEntry(file, entries, blobName(d.digest))).manifests, n, depth + 1);
-      } else found.push({ desc: d, names: n });
+        if (depth < 2) await walk((await readJsonEntry(file, entries, blobName(d.digest))).manifests, n, depth + 1, { key: d.digest, form: d.mediaType === INDEX_TYPES[1] ? "docker" : "oci", names: n, skipped: [] });
+      } else if (!isAttestation(d)) found.push({ desc: d, names: n, set: set ?? (d.platform ? { key: `index.json ${n.join(",")}`, form: d.mediaType === DOCKER_MANIFEST ? "docker" : "oci", names: n, skipped: [] } : undefined) });
     }
   };
   await walk(index.manifests, [], 0);
   const images = [];
-  for (const { desc, names } of found) {
-    const m = await readJsonEntry(file, entries, blobName(desc.digest));
-    if (!m.config || !Array.isArray(m.layers)) continue; // an artifact or attestation, not an image
+  for (const { desc, names, set } of found) {
+    // a platform the saving daemon never pulled (docker save keeps its manifest, not its blobs)
+    const m = blobPresent(entries, desc) || !set ? await readJsonEntry(file, entries, blobName(desc.digest)) : undefined;
+    if (set && desc.platform && !(blobPresent(entries, m?.config) && (m.layers ?? []).every((l) => blobPresent(entries, l)))) {
+      set.skipped.push(platformOf(desc.platform));
+      continue;
+    }
+    if (!m?.config || !Array.isArray(m.layers)) continue; // an artifact or attestation, not an image
     const configBytes = await readEntry(file, entries, blobName(m.config.digest));
     const config = JSON.parse(new TextDecoder().decode(configBytes));
     const diffIds = config?.rootfs?.diff_ids ?? [];
@@ -73,7 +95,7 @@ async function ociArchive(file, entries) {
       if (e.size !== d.size) throw new BadArchive(`Layer ${i + 1}: the manifest says ${d.size} bytes, the archive holds ${e.size}`);
       layers.push(await layer(file, e, i, diffIds, d.digest));
     }
-    images.push({ names, platform: desc.platform ? platformOf(desc.platform) : platformOf(config), config, configBytes, layers, format: "oci" });
+    images.push({ names, platform: desc.platform ? platformOf(desc.platform) : platformOf(config), platformSpec: desc.platform, config, configBytes, layers, format: "oci", set });
   }
   if (images.length === 0) throw new BadArchive("index.json names no image with layers");
   return images;
@@ -85,7 +107,8 @@ export async function readArchive(file) {
   if (c !== "none")
     throw new BadArchive(`This file is ${c}-compressed: the page reads plain tarballs by seeking, which a ${c} stream does not allow. Decompress it first (${c === "gzip" ? "gunzip" : "unzstd"} ${file.name ?? "FILE"}), or push it with: imgx push ${file.name ?? "FILE"} REGISTRY/REPO:TAG`);
   const entries = await indexTar(file);
-  if (entries.has("manifest.json")) return dockerSave(file, entries);
+  // Docker 25+ keeps a multi-platform image's index next to manifest.json, which names one platform
+  if (entries.has("manifest.json")) return withIndexPlatforms(await dockerSave(file, entries), entries.has("index.json") ? await ociArchive(file, entries).catch(() => []) : []);
   if (entries.has("index.json")) return ociArchive(file, entries);
   throw new BadArchive("Neither a docker-save nor an OCI archive: the tar has no manifest.json or index.json");
 }

@@ -1,11 +1,12 @@
 // The upload view: pick or drop a tarball, see what it holds, choose the target, upload.
 import { readArchive } from "./archive.js";
 import { initBrowse, showBrowse } from "./browse.js";
+import { choicesOf, indexUpload } from "./platforms.js";
 import { ProgressView } from "./progress.js";
 import { Upload, fileKey } from "./upload.js";
 import { $, api, copyText, el, fmtBytes, setConfig } from "./util.js";
 
-let current; // { file, key, images, chosen }
+let current; // { file, key, choices (platforms.js choicesOf), chosen }
 
 function showError(msg) {
   const box = $("#file-error");
@@ -23,28 +24,39 @@ function prefill(names, registries) {
   return `${registries[0]}/${hasHost ? n.split("/").slice(1).join("/") : n}`;
 }
 
-function renderImages(cfg) {
-  const { images } = current;
-  const box = $("#images");
-  const rows = images.map((img, k) =>
-    el(
-      "fieldset",
-      { class: "image" },
-      el("legend", {}, el("input", { type: "radio", name: "image", id: `img-${k}`, value: k, checked: k === current.chosen, onchange: () => choose(k, cfg) }), el("label", { for: `img-${k}`, text: ` ${img.names.join(", ") || "(untagged image)"} · ${img.platform} · ${img.format}` })),
-      el(
-        "div",
-        { class: "scroll" },
-        el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "size" }), el("th", { text: "sent as" }), el("th", { text: "digest" }))), el("tbody", {}, ...img.layers.map((l, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", { text: fmtBytes(l.size) }), el("td", { text: l.gzip ? "tar → gzip" : l.compression }), el("td", { class: "digest", text: l.expect.slice(0, 19) + "…" }))))),
-      ),
-    ),
+function layerTable(layers) {
+  return el(
+    "div",
+    { class: "scroll" },
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "size" }), el("th", { text: "sent as" }), el("th", { text: "digest" }))), el("tbody", {}, ...layers.map((l, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", { text: fmtBytes(l.size) }), el("td", { text: l.gzip ? "tar → gzip" : l.compression }), el("td", { class: "digest", text: l.expect.slice(0, 19) + "…" }))))),
   );
+}
+
+const INDEX_NAME = { oci: "OCI image index", docker: "docker manifest list" };
+
+function renderImages(cfg) {
+  const { choices } = current;
+  const box = $("#images");
+  const rows = choices.map((c, k) => {
+    const radio = el("input", { type: "radio", name: "image", id: `img-${k}`, value: k, checked: k === current.chosen, "data-testid": c.kind === "all" ? "all-platforms" : undefined, onchange: () => choose(k, cfg) });
+    if (c.kind === "all") {
+      const shared = indexUpload(c).layers;
+      const label = ` All platforms: ${c.images.map((i) => i.platform).join(", ")} · ${c.names.join(", ") || "(untagged image)"} · pushed as one ${INDEX_NAME[c.form]}`;
+      const note = `${shared.length} layers, ${fmtBytes(shared.reduce((a, l) => a + l.size, 0))} (a layer shared by platforms is sent once); each platform's manifest is written by digest, the index under the tag last.`;
+      const skipped = c.skipped.length ? `Not in the archive, so not in the index: ${c.skipped.join(", ")}.` : "";
+      return el("fieldset", { class: "image all" }, el("legend", {}, radio, el("label", { for: `img-${k}`, text: label })), el("p", { class: "hint", text: note }), skipped && el("p", { class: "hint", text: skipped }));
+    }
+    const img = c.image;
+    return el("fieldset", { class: "image" }, el("legend", {}, radio, el("label", { for: `img-${k}`, text: ` ${img.names.join(", ") || "(untagged image)"} · ${img.platform} · ${img.format}${choices.some((o) => o.kind === "all" && o.images.includes(img)) ? " · this platform only" : ""}` })), layerTable(img.layers));
+  });
   box.replaceChildren(el("h2", { text: `In ${current.file.name} (${fmtBytes(current.file.size)})` }), ...rows);
 }
 
 function choose(k, cfg) {
   current.chosen = k;
+  const c = current.choices[k];
   const saved = JSON.parse(localStorage.getItem(current.key) ?? "null");
-  $("#reference").value = saved?.reference ?? prefill(current.images[k].names, cfg.registries);
+  $("#reference").value = saved?.reference ?? prefill(c.kind === "all" ? c.names : c.image.names, cfg.registries);
   $("#resume-note").hidden = !saved;
 }
 
@@ -55,8 +67,8 @@ async function pick(file, cfg) {
   $("#images").replaceChildren(el("p", { text: `Reading ${file.name}…` }));
   $("#upload").disabled = true;
   try {
-    const images = await readArchive(file);
-    current = { file, key: await fileKey(file), images, chosen: 0 };
+    const choices = choicesOf(await readArchive(file));
+    current = { file, key: await fileKey(file), choices, chosen: 0 };
     renderImages(cfg);
     choose(0, cfg);
     $("#upload").disabled = false;
@@ -69,7 +81,8 @@ async function pick(file, cfg) {
 
 async function upload(cfg) {
   if (!current) return;
-  const image = current.images[current.chosen];
+  const c = current.choices[current.chosen];
+  const image = c.kind === "all" ? indexUpload(c) : c.image;
   const view = new ProgressView($("#progress"), image.layers);
   const btn = $("#upload");
   btn.disabled = true;
@@ -80,7 +93,8 @@ async function upload(cfg) {
     const copy = (text) => el("button", { type: "button", class: "copy", text: "Copy", onclick: (e) => copyText(text, e.currentTarget) });
     $("#result").replaceChildren(
       el("h2", { text: "Pushed" }),
-      el("p", {}, el("span", { text: `${out.reference} → ` }), el("code", { class: "digest", "data-testid": "digest", text: out.digest }), copy(out.digest)),
+      el("p", {}, el("span", { text: `${out.reference}${out.manifests ? ` (${INDEX_NAME[out.mediaType.includes("docker") ? "docker" : "oci"]})` : ""} → ` }), el("code", { class: "digest", "data-testid": "digest", text: out.digest }), copy(out.digest)),
+      ...(out.manifests ?? []).map((m) => el("p", { class: "platform-digest" }, el("span", { text: `${m.platform} → ` }), el("code", { class: "digest", text: m.digest }))),
       ...out.pull.map((line) => el("p", {}, el("code", { text: line }), copy(line))),
     );
     $("#result").dataset.state = "ok";

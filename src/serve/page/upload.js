@@ -1,6 +1,7 @@
 // Sends the layers of one image: asks what the registry has, uploads the rest in chunks with
 // progress, hashes what it sends with hash-wasm (its state saved after every acknowledged chunk so a
 // reloaded tab continues instead of re-hashing), then asks the server to write the tag.
+import { indexCommitBody } from "./platforms.js";
 import { ApiError, api, b64, getConfig, putChunk, readBytes, unb64 } from "./util.js";
 
 const PARALLEL = 2;
@@ -62,7 +63,8 @@ export class Upload {
     };
     await Promise.all(Array.from({ length: PARALLEL }, worker));
     if (this.stopped) throw new ApiError(0, { error: "Upload stopped" });
-    const out = await api("POST", "/api/commit", {
+    // all platforms (indexUpload in platforms.js): each platform's manifest, then the index under the tag
+    const out = this.image.platforms ? await api("POST", "/api/commit-index", indexCommitBody(this.reference, this.image, results)) : await api("POST", "/api/commit", {
       reference: this.reference,
       config: b64(this.image.configBytes),
       format: this.image.format,
