@@ -24,12 +24,11 @@ function prefill(names, registries) {
   return `${registries[0]}/${hasHost ? n.split("/").slice(1).join("/") : n}`;
 }
 
-function layerTable(layers) {
-  return el(
-    "div",
-    { class: "scroll" },
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "size" }), el("th", { text: "sent as" }), el("th", { text: "digest" }))), el("tbody", {}, ...layers.map((l, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", { text: fmtBytes(l.size) }), el("td", { text: l.gzip ? "tar → gzip" : l.compression }), el("td", { class: "digest", text: l.expect.slice(0, 19) + "…" }))))),
-  );
+/** `usedBy` (all platforms): per layer, the platforms whose images list it. */
+function layerTable(layers, usedBy) {
+  const head = ["#", "size", "sent as", "digest", ...(usedBy ? ["platforms"] : [])];
+  const row = (l, i) => [String(i + 1), fmtBytes(l.size), l.gzip ? "tar → gzip" : l.compression, l.expect.slice(0, 19) + "…", ...(usedBy ? [usedBy[i].join(", ")] : [])];
+  return el("div", { class: "scroll" }, el("table", {}, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { text: h })))), el("tbody", {}, ...layers.map((l, i) => el("tr", {}, ...row(l, i).map((t, k) => el("td", { class: k === 3 ? "digest" : undefined, text: t })))))));
 }
 
 const INDEX_NAME = { oci: "OCI image index", docker: "docker manifest list" };
@@ -40,11 +39,12 @@ function renderImages(cfg) {
   const rows = choices.map((c, k) => {
     const radio = el("input", { type: "radio", name: "image", id: `img-${k}`, value: k, checked: k === current.chosen, "data-testid": c.kind === "all" ? "all-platforms" : undefined, onchange: () => choose(k, cfg) });
     if (c.kind === "all") {
-      const shared = indexUpload(c).layers;
+      const plan = indexUpload(c);
+      const usedBy = plan.layers.map((_, j) => plan.platforms.filter((p) => p.slots.includes(j)).map((p) => p.image.platform));
       const label = ` All platforms: ${c.images.map((i) => i.platform).join(", ")} · ${c.names.join(", ") || "(untagged image)"} · pushed as one ${INDEX_NAME[c.form]}`;
-      const note = `${shared.length} layers, ${fmtBytes(shared.reduce((a, l) => a + l.size, 0))} (a layer shared by platforms is sent once); each platform's manifest is written by digest, the index under the tag last.`;
+      const note = `${plan.layers.length} layers, ${fmtBytes(plan.layers.reduce((a, l) => a + l.size, 0))} (a layer shared by platforms is sent once); each platform's manifest is written by digest, the index under the tag last.`;
       const skipped = c.skipped.length ? `Not in the archive, so not in the index: ${c.skipped.join(", ")}.` : "";
-      return el("fieldset", { class: "image all" }, el("legend", {}, radio, el("label", { for: `img-${k}`, text: label })), el("p", { class: "hint", text: note }), skipped && el("p", { class: "hint", text: skipped }));
+      return el("fieldset", { class: "image all" }, el("legend", {}, radio, el("label", { for: `img-${k}`, text: label })), el("p", { class: "hint", text: note }), skipped && el("p", { class: "hint", text: skipped }), layerTable(plan.layers, usedBy));
     }
     const img = c.image;
     return el("fieldset", { class: "image" }, el("legend", {}, radio, el("label", { for: `img-${k}`, text: ` ${img.names.join(", ") || "(untagged image)"} · ${img.platform} · ${img.format}${choices.some((o) => o.kind === "all" && o.images.includes(img)) ? " · this platform only" : ""}` })), layerTable(img.layers));
