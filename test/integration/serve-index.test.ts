@@ -8,7 +8,7 @@ import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { skopeo } from "../harness/skopeo.ts";
 import { tempDir } from "../helpers/imgx.ts";
 import { call, csrfOf, pushIndexViaApi, startServe, type Serve } from "../helpers/serve.ts";
-import { multiPlatformDocker25, multiPlatformOci } from "../../fixtures/multi-platform.ts";
+import { multiPlatformDocker25, multiPlatformOci, sameTagSave } from "../../fixtures/multi-platform.ts";
 // @ts-ignore: the page's browser module (plain JS)
 import { readArchive } from "../../src/serve/page/archive.js";
 // @ts-ignore: the page's browser module (plain JS)
@@ -20,6 +20,7 @@ let csrf: string;
 const tmp = tempDir("imgx-serve-index-");
 const ociTar = join(tmp.dir, "multi-platform-oci.tar");
 const dockerTar = join(tmp.dir, "multi-platform-docker25.tar");
+const sameTag = join(tmp.dir, "same-tag-save.tar");
 
 async function manifestStatus(repo: string, ref: string): Promise<number> {
   const accept = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"].join(", ");
@@ -32,6 +33,7 @@ const raw = async (ref: string) => JSON.parse(await skopeo(["inspect", "--raw", 
 beforeAll(async () => {
   await multiPlatformOci(ociTar);
   await multiPlatformDocker25(dockerTar);
+  await sameTagSave(sameTag);
   reg = await startRegistry("open");
   s = await startServe(["--registry", reg.host]);
   csrf = await csrfOf(s);
@@ -95,6 +97,23 @@ describe("imgx serve: all platforms as one index", () => {
     ]);
     const cfg = JSON.parse(await skopeo(["inspect", "--config", "--override-arch", "arm64", "--tls-verify=false", `docker://${reg.host}/idx/d25:3`]));
     expect(cfg.architecture).toBe("arm64");
+  }, 60_000);
+
+  test("docker-save entries sharing their RepoTags: uncompressed layers gzipped by the server, the shared one once, a docker manifest list", async () => {
+    const r = await pushIndexViaApi(s, sameTag, "idx/legacy:1", { csrf });
+    expect(r.status).toBe(200);
+    expect(r.steps).toEqual(["uploaded 0", "uploaded 1", "uploaded 2"]);
+    const list = await raw("idx/legacy:1");
+    expect(list.mediaType).toBe("application/vnd.docker.distribution.manifest.list.v2+json");
+    expect(list.manifests.map((m: any) => m.platform)).toEqual([
+      { architecture: "amd64", os: "linux" },
+      { architecture: "arm64", os: "linux", variant: "v8" },
+    ]);
+    const [img] = (await readArchive(Bun.file(sameTag))).filter((i: any) => i.platform === "linux/arm64/v8");
+    const cfg = JSON.parse(await skopeo(["inspect", "--config", "--override-arch", "arm64", "--tls-verify=false", `docker://${reg.host}/idx/legacy:1`]));
+    expect(cfg.rootfs.diff_ids).toEqual(img.config.rootfs.diff_ids);
+    const arm = await raw(`idx/legacy@${list.manifests[1].digest}`);
+    expect(arm.layers.map((l: any) => l.mediaType)).toEqual(["application/vnd.docker.image.rootfs.diff.tar.gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip"]);
   }, 60_000);
 
   test("a platform naming a layer never uploaded: refused, no child manifest written, nothing tagged", async () => {
