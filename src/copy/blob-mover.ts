@@ -7,7 +7,7 @@ import type { ImageSink, ImageSource } from "../transports/types.ts";
 import type { BlobInfoCache } from "./blob-info-cache.ts";
 import { copyLocalFile, mount, skipExisting, skipRemembered, type BlobJob, type BlobStep } from "./blob-steps.ts";
 import type { BlobState, EventSink } from "./events.ts";
-import { copyStream } from "./stream-copy.ts";
+import { compressLocalFile, copyStream } from "./stream-copy.ts";
 import type { WorkerPools } from "./worker-pool.ts";
 
 export interface BlobPlan {
@@ -39,7 +39,7 @@ export interface MoveContext {
  * The ways a blob can reach the sink, cheapest first; each step says "done" or "not mine". The
  * last one (stream copy) always applies.
  */
-const STEPS: BlobStep[] = [skipExisting, skipRemembered, mount, copyLocalFile, copyStream];
+const STEPS: BlobStep[] = [skipExisting, skipRemembered, mount, copyLocalFile, compressLocalFile, copyStream];
 
 /**
  * Moves one blob, retrying from scratch when its bytes fail verification (once) or the connection

@@ -4,7 +4,10 @@ import { spoolToTemp } from "../storage/spool.ts";
 import type { BlobInput, RangeRead } from "../transports/types.ts";
 import type { MovedBlob } from "./blob-mover.ts";
 import { startProgress, type BlobJob, type BlobStep } from "./blob-steps.ts";
+import { blockCodec } from "./block-compress.ts";
+import { compressFile } from "./gzip-blocks.ts";
 import { compressStream, decompress, verifyStream } from "./streams.ts";
+import { WorkerPools } from "./worker-pool.ts";
 
 /**
  * The general way, which always applies: one pass source → verify (hash) → optional decompress →
@@ -40,14 +43,44 @@ export const copyStream: BlobStep = async (job): Promise<MovedBlob> => {
     }
   }
   const rc = plan.recompress;
-  const input: BlobInput = {
+  return deliver(job, {
     mediaType: plan.mediaType,
     digest: rc ? (rc.to === "none" ? rc.diffId : undefined) : src.digest,
     size: rc ? undefined : src.size,
     stream,
     offset: resumed?.offset,
     result,
-  };
+  });
+};
+
+/**
+ * An uncompressed layer lying in a local file (docker-save, OCI layout) that is to be compressed:
+ * the worker threads read and compress its blocks (gzip-blocks.ts compressFile), this thread only
+ * hashes input and output. Same checks as the general way: the input must be the layer's digest
+ * (its diff_id), and the sink sees a clean end only then.
+ */
+export const compressLocalFile: BlobStep = async (job) => {
+  const { source, plan } = job;
+  const rc = plan.recompress;
+  if (!rc || rc.from !== "none" || rc.to === "none") return undefined;
+  const file = source.blobFile?.(plan.src);
+  if (!file) return undefined;
+  const what = `blob ${plan.src.digest} from ${source.label}`;
+  if (rc.diffId && rc.diffId !== plan.src.digest)
+    throw new ImgxError("BAD_MANIFEST", `Cannot compress layer ${q(plan.src.digest)}: it is uncompressed, so its diff_id should be the same digest, not ${q(rc.diffId)}`);
+  const own = job.workers ? undefined : new WorkerPools();
+  try {
+    const out = verifyStream({}, `compressed ${what}`);
+    const stream = compressFile(file, blockCodec(rc.to, rc.level), plan.src, what, job.workers ?? own!, startProgress(job)).pipeThrough(out.stream);
+    return await deliver(job, { mediaType: plan.mediaType, stream, result: out.result });
+  } finally {
+    own?.close();
+  }
+};
+
+/** Hands the blob to the sink (through a spool when the sink needs the size first) and describes what was stored. */
+async function deliver({ sink, plan, source }: BlobJob, input: BlobInput): Promise<MovedBlob> {
+  const what = `blob ${plan.src.digest} from ${source.label}`;
   if (input.size === undefined && sink.caps.needsKnownSize) {
     // a tar entry header needs the size before the body: hashed on the way into the spool, not again
     const spool = await spoolToTemp(input.stream, what);
@@ -60,7 +93,7 @@ export const copyStream: BlobStep = async (job): Promise<MovedBlob> => {
   } else await sink.putBlob(input);
   const r = input.result();
   return { desc: { mediaType: plan.mediaType, digest: r.digest as Digest, size: r.size }, state: "copied" };
-};
+}
 
 /**
  * Continues an interrupted download: the sink's partial bytes (re-hashed by the sink) plus a ranged

@@ -29,6 +29,17 @@ describe("hostile inputs", () => {
     }
   }, 120_000);
 
+  test("the same verdicts when the layers are compressed on the way (workers read the files)", async () => {
+    for (const c of cases) {
+      for (const algo of ["gzip", "zstd"]) {
+        const r = await imgx(["convert", "--quiet", "--compress", algo, c.input, `oci:${join(t.dir, "out-gz")}`]);
+        const line = r.stderr.trim();
+        expect({ case: c.name, algo, code: r.code === 0 ? 0 : "nonzero", line: line.toLowerCase().includes(c.expect.toLowerCase()) }).toEqual({ case: c.name, algo, code: "nonzero", line: true });
+        expect(existsSync(join(t.dir, "out-gz"))).toBe(false);
+      }
+    }
+  }, 120_000);
+
   test("odd but harmless archives are accepted", async () => {
     for (const [i, input] of (await makeAccepted(join(t.dir, "accepted"))).entries()) {
       const r = await imgx(["convert", "--quiet", input, `oci:${join(t.dir, `accepted-${i}`)}`]);
