@@ -113,7 +113,7 @@ if (want("decompress")) await benchDecompress(ctx, await realTar());
 if (want("convert")) await benchConvert();
 if (want("pull") || want("push") || want("copy")) await benchRegistry({ work, imgx, runs, sizeMb, bigTar, table, sections: { pull: want("pull"), push: want("push"), copy: want("copy") } });
 if (want("scale")) await benchScale();
-if (want("serve")) await benchServe({ imgx, runs, sizeMb, bigTar });
+if (want("serve")) for (const c of await corpusList()) await benchServe({ imgx, runs }, c);
 if (want("startup")) await benchStartup();
 if (want("load") || want("load-hey") || want("load-nginx")) await benchLoad({ work, imgx, runs, sections: { hey: want("load") || want("load-hey"), nginx: want("load") || want("load-nginx") } });
 if (sections.includes("versus")) {

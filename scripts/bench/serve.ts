@@ -1,6 +1,6 @@
 // imgx serve through a real browser vs imgx push, same docker-save, same run, fresh registry each
 // time: page throughput ÷ push throughput (target ≥ 0.7) and the server's peak RSS (target < 200 MB).
-//   bash scripts/bench/run serve [--runs 3] [--size-mb 1024]
+//   bash scripts/bench/run serve [--runs 3] [--size-mb 1024] [--corpus real|random|both]
 import { existsSync, readFileSync } from "node:fs";
 import { launchChromium } from "../../test/harness/browser.ts";
 import { startRegistry, type RunningRegistry } from "../../test/harness/registry.ts";
@@ -8,8 +8,12 @@ import { startRegistry, type RunningRegistry } from "../../test/harness/registry
 interface Ctx {
   imgx: string;
   runs: number;
-  sizeMb: number;
-  bigTar: (mb: number) => Promise<string>;
+}
+
+/** A docker-save to upload: the real-file corpus (deflate works, server CPU-bound) or random bytes (stored). */
+export interface ServeCorpus {
+  name: string;
+  tar: string;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -73,15 +77,15 @@ async function timedPage(c: Ctx, tar: string, reg: RunningRegistry): Promise<{ s
   return { secs, rss };
 }
 
-export async function benchServe(c: Ctx): Promise<void> {
-  const tar = await c.bigTar(c.sizeMb);
+export async function benchServe(c: Ctx, corpus: ServeCorpus): Promise<void> {
+  const tar = corpus.tar;
   const push: { secs: number; rss: number }[] = [];
   const page: { secs: number; rss: number }[] = [];
   for (let i = 0; i < c.runs; i++) {
     // alternate which goes first; a fresh registry for every run
     for (const which of i % 2 ? ["page", "push"] : ["push", "page"]) {
       const reg = await startRegistry("open");
-      process.stderr.write(`serve bench: run ${i + 1}/${c.runs}: ${which}\n`);
+      process.stderr.write(`serve bench (${corpus.name}): run ${i + 1}/${c.runs}: ${which}\n`);
       try {
         if (which === "push") push.push(await timedPush(c, tar, reg));
         else page.push(await timedPage(c, tar, reg));
@@ -93,7 +97,7 @@ export async function benchServe(c: Ctx): Promise<void> {
   const pushS = median(push.map((r) => r.secs));
   const pageS = median(page.map((r) => r.secs));
   const mib = Bun.file(tar).size / 2 ** 20;
-  console.log(`### web upload (imgx serve + chromium) vs imgx push, ${mib.toFixed(0)} MiB docker-save, fresh registry each run\n`);
+  console.log(`### web upload (imgx serve + chromium) vs imgx push, ${corpus.name} corpus, ${mib.toFixed(0)} MiB docker-save, fresh registry each run\n`);
   console.log("| path | median s | MiB/s | peak RSS MiB | runs (s) |\n|---|---|---|---|---|");
   console.log(`| imgx push | ${pushS.toFixed(2)} | ${(mib / pushS).toFixed(0)} | ${median(push.map((r) => r.rss)).toFixed(0)} | ${push.map((r) => r.secs.toFixed(2)).join(", ")} |`);
   console.log(`| page → imgx serve | ${pageS.toFixed(2)} | ${(mib / pageS).toFixed(0)} | ${Math.max(...page.map((r) => r.rss)).toFixed(0)} (serve, max) | ${page.map((r) => r.secs.toFixed(2)).join(", ")} |`);
