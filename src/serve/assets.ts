@@ -4,11 +4,15 @@
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import hashWasm from "../../node_modules/hash-wasm/dist/sha256.umd.min.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
+import fzstdJs from "../../node_modules/fzstd/umd/index.js" with { type: "text" };
+// @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import archiveJs from "./page/archive.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import browseJs from "./page/browse.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import html from "./page/index.html" with { type: "text" };
+// @ts-ignore: a browser script or stylesheet, imported as text (no module types)
+import layerBytesJs from "./page/layer-bytes.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import mainJs from "./page/main.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
@@ -19,6 +23,8 @@ import progressJs from "./page/progress.js" with { type: "text" };
 import css from "./page/style.css" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import tarJs from "./page/tar-index.js" with { type: "text" };
+// @ts-ignore: a browser script or stylesheet, imported as text (no module types)
+import tarStreamJs from "./page/tar-stream.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
 import uploadJs from "./page/upload.js" with { type: "text" };
 // @ts-ignore: a browser script or stylesheet, imported as text (no module types)
@@ -32,6 +38,9 @@ export const ASSETS: Record<string, { body: string; type: string }> = {
   "/app/hash-wasm.js": { body: hashWasm as unknown as string, type: JS },
   "/app/main.js": { body: mainJs as unknown as string, type: JS },
   "/app/tar-index.js": { body: tarJs as unknown as string, type: JS },
+  "/app/tar-stream.js": { body: tarStreamJs as unknown as string, type: JS },
+  "/app/layer-bytes.js": { body: layerBytesJs as unknown as string, type: JS },
+  "/app/fzstd.js": { body: fzstdJs as unknown as string, type: JS },
   "/app/upload.js": { body: uploadJs as unknown as string, type: JS },
   "/app/browse.js": { body: browseJs as unknown as string, type: JS },
   "/app/util.js": { body: utilJs as unknown as string, type: JS },

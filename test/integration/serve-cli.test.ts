@@ -1,11 +1,9 @@
-// imgx serve's command line: required flags, TLS, and the page's message for compressed tarballs.
+// imgx serve's command line: required flags and TLS.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { makeTlsFiles, startRegistry, type RunningRegistry } from "../harness/registry.ts";
 import { imgx, tempDir } from "../helpers/imgx.ts";
 import { startServe } from "../helpers/serve.ts";
-// @ts-ignore: the page's browser module (plain JS)
-import { readArchive } from "../../src/serve/page/archive.js";
 
 let reg: RunningRegistry;
 const tmp = tempDir("imgx-serve-cli-");
@@ -53,11 +51,4 @@ describe("imgx serve flags", () => {
       await s.stop();
     }
   }, 30_000);
-
-  test("a gzip-compressed tarball gets a message naming what to do instead", async () => {
-    const gz = join(tmp.dir, "app.tar.gz");
-    await Bun.write(gz, Bun.gzipSync(new Uint8Array(4096)));
-    const file = Bun.file(gz);
-    await expect(readArchive(file)).rejects.toThrow(/gzip-compressed.*gunzip .*imgx push/);
-  });
 });

@@ -1,8 +1,10 @@
 // Turns an indexed tarball into the images it holds: docker-save (legacy and Docker 25+, via
 // manifest.json, which wins when both are present, but names one platform of a multi-platform image:
-// those come from index.json) or OCI archive (index.json).
+// those come from index.json) or OCI archive (index.json); plain or gzip/zstd-compressed.
+import { FileBytes, StreamBytes } from "./layer-bytes.js";
 import { withIndexPlatforms } from "./platforms.js";
 import { BadArchive, indexTar, readEntry, readJsonEntry, resolve, sniff } from "./tar-index.js";
+import { indexTarStream } from "./tar-stream.js";
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
@@ -102,11 +104,25 @@ async function ociArchive(file, entries) {
 }
 
 /** All images in a tarball, or a BadArchive with a message for the page. */
-export async function readArchive(file) {
+export async function readArchive(file, onProgress) {
+  return (await openArchive(file, onProgress)).images;
+}
+
+/**
+ * The images in a tarball and where their layers' bytes are read from (layer-bytes.js). A gzip- or
+ * zstd-compressed tarball is decompressed once here to index it (onProgress(decompressed bytes)),
+ * and again when its layers are sent.
+ */
+export async function openArchive(file, onProgress) {
   const c = await sniff(file, 0);
-  if (c !== "none")
-    throw new BadArchive(`This file is ${c}-compressed: the page reads plain tarballs by seeking, which a ${c} stream does not allow. Decompress it first (${c === "gzip" ? "gunzip" : "unzstd"} ${file.name ?? "FILE"}), or push it with: imgx push ${file.name ?? "FILE"} REGISTRY/REPO:TAG`);
-  const entries = await indexTar(file);
+  if (c !== "none") {
+    const { entries, kept, size } = await indexTarStream(file, c, onProgress);
+    return { images: await imagesOf(kept, entries), bytes: new StreamBytes(file, c, size), compression: c };
+  }
+  return { images: await imagesOf(file, await indexTar(file)), bytes: new FileBytes(file), compression: "none" };
+}
+
+async function imagesOf(file, entries) {
   // Docker 25+ keeps a multi-platform image's index next to manifest.json, which names one platform
   if (entries.has("manifest.json")) return withIndexPlatforms(await dockerSave(file, entries), entries.has("index.json") ? await ociArchive(file, entries).catch(() => []) : []);
   if (entries.has("index.json")) return ociArchive(file, entries);

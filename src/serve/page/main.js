@@ -1,12 +1,12 @@
 // The upload view: pick or drop a tarball, see what it holds, choose the target, upload.
-import { readArchive } from "./archive.js";
+import { openArchive } from "./archive.js";
 import { initBrowse, showBrowse } from "./browse.js";
 import { choicesOf, indexUpload } from "./platforms.js";
 import { ProgressView } from "./progress.js";
 import { Upload, fileKey } from "./upload.js";
 import { $, api, copyText, el, fmtBytes, setConfig } from "./util.js";
 
-let current; // { file, key, choices (platforms.js choicesOf), chosen }
+let current; // { file, key, choices (platforms.js choicesOf), chosen, bytes (where layers are read from), compression }
 
 function showError(msg) {
   const box = $("#file-error");
@@ -49,7 +49,8 @@ function renderImages(cfg) {
     const img = c.image;
     return el("fieldset", { class: "image" }, el("legend", {}, radio, el("label", { for: `img-${k}`, text: ` ${img.names.join(", ") || "(untagged image)"} · ${img.platform} · ${img.format}${choices.some((o) => o.kind === "all" && o.images.includes(img)) ? " · this platform only" : ""}` })), layerTable(img.layers));
   });
-  box.replaceChildren(el("h2", { text: `In ${current.file.name} (${fmtBytes(current.file.size)})` }), ...rows);
+  const packed = current.compression === "none" ? "" : `, ${current.compression}: ${fmtBytes(current.bytes.size)} decompressed, read twice — to index and to send`;
+  box.replaceChildren(el("h2", { text: `In ${current.file.name} (${fmtBytes(current.file.size)}${packed})` }), ...rows);
 }
 
 function choose(k, cfg) {
@@ -67,8 +68,9 @@ async function pick(file, cfg) {
   $("#images").replaceChildren(el("p", { text: `Reading ${file.name}…` }));
   $("#upload").disabled = true;
   try {
-    const choices = choicesOf(await readArchive(file));
-    current = { file, key: await fileKey(file), choices, chosen: 0 };
+    const reading = $("#images p");
+    const { images, bytes, compression } = await openArchive(file, (n) => (reading.textContent = `Reading ${file.name}: decompressing to index it, ${fmtBytes(n)} so far…`));
+    current = { file, key: await fileKey(file), choices: choicesOf(images), chosen: 0, bytes, compression };
     renderImages(cfg);
     choose(0, cfg);
     $("#upload").disabled = false;
@@ -88,7 +90,7 @@ async function upload(cfg) {
   btn.disabled = true;
   $("#result").replaceChildren();
   try {
-    const out = await new Upload(current.file, current.key, image, $("#reference").value.trim(), view).run();
+    const out = await new Upload(current.bytes, current.key, image, $("#reference").value.trim(), view).run();
     view.done();
     const copy = (text) => el("button", { type: "button", class: "copy", text: "Copy", onclick: (e) => copyText(text, e.currentTarget) });
     $("#result").replaceChildren(

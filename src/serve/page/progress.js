@@ -37,8 +37,11 @@ export class ProgressView {
 
   layer(i, { state, sent, note, digest }) {
     const l = this.layers[i];
+    const changed = l.state !== state;
     Object.assign(l, { state, sent, note: note ?? "", digest });
     if (state === "present") l.skip = true;
+    // a new state is shown at once: a short one ("catching up" over a few MiB) would fall between repaints
+    if (changed) this.paint();
   }
 
   inflight(i, n) {

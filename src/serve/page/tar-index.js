@@ -39,44 +39,64 @@ export class BadArchive extends Error {}
 
 const norm = (p) => p.replace(/^\.\//, "").replace(/^\/+/, "").replace(/\/+$/, "");
 
-/** Map of entry name → { offset, size, type, link } for regular files and symlinks. */
-export async function indexTar(file) {
-  const entries = new Map();
-  let off = 0;
-  let longName;
-  let longLink;
-  let paxHdr = {};
-  const dec8 = (b) => dec.decode(b);
-  for (;;) {
-    if (off + 512 > file.size) throw new BadArchive(`Truncated tar: it ends at byte ${file.size} inside the header at ${off} (was the file copied completely?)`);
-    const h = new Uint8Array(await file.slice(off, off + 512).arrayBuffer());
-    if (h.every((x) => x === 0)) break;
+/**
+ * The header logic of a tar, fed one 512-byte header at a time: long names (GNU L/K, PAX x/g) are
+ * carried to the next entry. Both indexers use it: indexTar below (File.slice, seeking) and
+ * indexTarStream in tar-stream.js (a decompressed stream, read in order).
+ */
+export class TarHeaders {
+  constructor() {
+    this.entries = new Map(); // name → { offset, size, type, link }
+    this.longName = this.longLink = undefined;
+    this.paxHdr = {};
+  }
+
+  /**
+   * The header `h` found at byte `off`: undefined at the end-of-archive block, else where its body
+   * lies ({ data, size, next }) and `meta` when the body must be passed to meta() before the next header.
+   */
+  header(h, off) {
+    if (h.every((x) => x === 0)) return undefined;
     let sum = 0;
     for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
     if (sum !== num(h, 148, 8)) throw new BadArchive(`Not a tar file (bad header checksum at byte ${off})`);
     const type = String.fromCharCode(h[156] || 48);
-    const size = paxHdr.size !== undefined ? Number(paxHdr.size) : num(h, 124, 12);
+    const size = this.paxHdr.size !== undefined ? Number(this.paxHdr.size) : num(h, 124, 12);
     const data = off + 512;
-    if (data + size > file.size) throw new BadArchive(`Truncated tar: entry ${JSON.stringify(str(h, 0, 100))} needs ${size} bytes at ${data} but the file ends at ${file.size}`);
-    const next = data + Math.ceil(size / 512) * 512;
-    if (type === "L" || type === "K" || type === "x" || type === "g") {
-      const body = dec8(new Uint8Array(await file.slice(data, data + size).arrayBuffer())).replace(/\0+$/, "");
-      if (type === "L") longName = body;
-      else if (type === "K") longLink = body;
-      else if (type === "x") paxHdr = pax(body);
-      off = next;
-      continue;
-    }
+    const at = { name: str(h, 0, 100), data, size, next: data + Math.ceil(size / 512) * 512 };
+    if (type === "L" || type === "K" || type === "x" || type === "g") return { ...at, meta: type };
     const prefix = str(h, 345, 155);
-    const name = norm(paxHdr.path ?? longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100)));
-    const link = paxHdr.linkpath ?? longLink ?? str(h, 157, 100);
-    if (type === "0" || type === "7") entries.set(name, { offset: data, size, type: "file" });
-    else if (type === "2" || type === "1") entries.set(name, { offset: data, size: 0, type: type === "2" ? "symlink" : "hardlink", link });
-    longName = longLink = undefined;
-    paxHdr = {};
-    off = next;
+    const name = norm(this.paxHdr.path ?? this.longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100)));
+    const link = this.paxHdr.linkpath ?? this.longLink ?? str(h, 157, 100);
+    if (type === "0" || type === "7") this.entries.set(name, { offset: data, size, type: "file" });
+    else if (type === "2" || type === "1") this.entries.set(name, { offset: data, size: 0, type: type === "2" ? "symlink" : "hardlink", link });
+    this.longName = this.longLink = undefined;
+    this.paxHdr = {};
+    return { ...at, name, file: type === "0" || type === "7" };
   }
-  return entries;
+
+  /** The body of a long-name or PAX header (its `meta` type from header()). */
+  meta(type, body) {
+    const text = dec.decode(body).replace(/\0+$/, "");
+    if (type === "L") this.longName = text;
+    else if (type === "K") this.longLink = text;
+    else if (type === "x") this.paxHdr = pax(text);
+  }
+}
+
+/** Map of entry name → { offset, size, type, link } for regular files and symlinks. */
+export async function indexTar(file) {
+  const t = new TarHeaders();
+  let off = 0;
+  for (;;) {
+    if (off + 512 > file.size) throw new BadArchive(`Truncated tar: it ends at byte ${file.size} inside the header at ${off} (was the file copied completely?)`);
+    const e = t.header(new Uint8Array(await file.slice(off, off + 512).arrayBuffer()), off);
+    if (!e) break;
+    if (e.data + e.size > file.size) throw new BadArchive(`Truncated tar: entry ${JSON.stringify(e.name)} needs ${e.size} bytes at ${e.data} but the file ends at ${file.size}`);
+    if (e.meta) t.meta(e.meta, new Uint8Array(await file.slice(e.data, e.data + e.size).arrayBuffer()));
+    off = e.next;
+  }
+  return t.entries;
 }
 
 /** The regular-file entry a name leads to, following symlinks (relative to the entry) and hardlinks. */

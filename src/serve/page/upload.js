@@ -1,6 +1,8 @@
 // Sends the layers of one image: asks what the registry has, uploads the rest in chunks with
 // progress, hashes what it sends with hash-wasm (its state saved after every acknowledged chunk so a
-// reloaded tab continues instead of re-hashing), then asks the server to write the tag.
+// reloaded tab continues instead of re-hashing), then asks the server to write the tag. The bytes
+// come from a layer-bytes.js source: a plain file (layers in parallel) or a compressed tarball's
+// decompressed stream (layers one after another, in tar order).
 import { indexCommitBody } from "./platforms.js";
 import { ApiError, api, b64, getConfig, putChunk, readBytes, unb64 } from "./util.js";
 
@@ -24,8 +26,9 @@ function load(key) {
 }
 
 export class Upload {
-  constructor(file, key, image, reference, ui) {
-    Object.assign(this, { file, key, image, reference, ui });
+  /** `src`: where the layers' bytes are read from (FileBytes or StreamBytes). */
+  constructor(src, key, image, reference, ui) {
+    Object.assign(this, { src, key, image, reference, ui });
     this.record = load(key);
     this.stopped = false;
   }
@@ -43,16 +46,22 @@ export class Upload {
   async run() {
     const layers = this.image.layers;
     const asks = layers.map((l) => ({ expect: l.expect, size: l.size, gzip: l.gzip }));
-    const check = await api("POST", "/api/check", { reference: this.reference, fileSize: this.file.size, layers: asks });
+    const check = await api("POST", "/api/check", { reference: this.reference, fileSize: this.src.size, layers: asks });
     const results = new Array(layers.length);
     const todo = [];
+    const first = new Map(); // expect → the first layer index with it: a layer listed twice is sent once
     layers.forEach((l, i) => {
       const c = check.layers[i];
       if (c.present) {
         results[i] = { digest: c.digest, size: c.size };
         this.ui.layer(i, { state: "present", sent: l.size, size: l.size });
-      } else todo.push(i);
+      } else if (!first.has(l.expect)) {
+        first.set(l.expect, i);
+        todo.push(i);
+      }
     });
+    // a decompressed stream is read once, in order: one layer at a time, in tar order
+    if (this.src.sequential) todo.sort((a, b) => layers[a].offset - layers[b].offset);
     this.ui.start(todo.reduce((a, i) => a + layers[i].size, 0));
     let next = 0;
     const worker = async () => {
@@ -61,8 +70,17 @@ export class Upload {
         results[i] = await this.layer(i);
       }
     };
-    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    try {
+      await Promise.all(Array.from({ length: this.src.sequential ? 1 : PARALLEL }, worker));
+    } finally {
+      this.src.close();
+    }
     if (this.stopped) throw new ApiError(0, { error: "Upload stopped" });
+    layers.forEach((l, i) => {
+      if (results[i]) return;
+      results[i] = results[first.get(l.expect)];
+      this.ui.layer(i, { state: "done", sent: l.size, size: l.size, digest: results[i].digest });
+    });
     // all platforms (indexUpload in platforms.js): each platform's manifest, then the index under the tag
     const out = this.image.platforms ? await api("POST", "/api/commit-index", indexCommitBody(this.reference, this.image, results)) : await api("POST", "/api/commit", {
       reference: this.reference,
@@ -76,7 +94,21 @@ export class Upload {
 
   /** Brings the hasher from `from` to `to` by reading the file locally (nothing is sent). */
   async catchUp(h, l, from, to) {
-    for (let p = from; p < to; p += HASH_STEP) h.update(await readBytes(this.file, l.offset + p, l.offset + Math.min(to, p + HASH_STEP)));
+    for (let p = from; p < to; p += HASH_STEP) h.update(await this.src.read(l.offset + p, l.offset + Math.min(to, p + HASH_STEP)));
+  }
+
+  /**
+   * A compressed tarball is decompressed from its start up to where this layer resumes (or starts):
+   * nothing is sent meanwhile, and the page says it is catching up.
+   */
+  async reach(i, l, pos, sent) {
+    const behind = this.src.behind(l.offset + pos);
+    if (behind < 8 * 1024 * 1024) return;
+    const from = l.offset + pos - behind;
+    const to = pos ? "this layer's resume point" : "this layer";
+    const note = (at) => `catching up: decompressing ${this.src.format} up to ${to}, ${Math.round(((at - from) / behind) * 100)}% (nothing is sent)`;
+    this.ui.layer(i, { state: "catching up", sent, size: l.size, note: note(from) });
+    await this.src.seek(l.offset + pos, (at) => this.ui.layer(i, { state: "catching up", sent, size: l.size, note: note(at) }));
   }
 
   async layer(i) {
@@ -93,6 +125,7 @@ export class Upload {
         h.load(unb64(saved.state));
         pos = saved.offset;
       }
+      await this.reach(i, l, pos, sess.offset);
       this.ui.layer(i, { state: sess.offset ? "resuming" : "sending", sent: sess.offset, size: l.size });
       await this.catchUp(h, l, pos, sess.offset);
       pos = sess.offset;
@@ -101,12 +134,14 @@ export class Upload {
           if (this.stopped) throw new ApiError(0, { error: "Upload stopped" });
           const end = Math.min(l.size, pos + chunk);
           const before = h.save();
-          // the body is a slice of the File: chromium streams it from disk (an ArrayBuffer body is
-          // copied to the network process and ran ~6× slower); the same bytes are hashed meanwhile
-          const hashing = readBytes(this.file, l.offset + pos, l.offset + end).then((d) => h.update(d));
+          // for a plain file the body is a slice of the File: chromium streams it from disk (an
+          // ArrayBuffer body is copied to the network process and ran ~6× slower) while the same
+          // bytes are hashed; for a compressed tarball it is the decompressed chunk that is hashed
+          const reading = this.src.read(l.offset + pos, l.offset + end);
+          const hashing = reading.then((d) => h.update(d));
           let now;
           try {
-            const sending = putChunk(`/api/uploads/${sess.id}?offset=${pos}`, this.file.slice(l.offset + pos, l.offset + end), (n) => this.ui.inflight(i, n), this.ui.signal);
+            const sending = this.src.body(l.offset + pos, l.offset + end, reading).then((b) => putChunk(`/api/uploads/${sess.id}?offset=${pos}`, b, (n) => this.ui.inflight(i, n), this.ui.signal));
             now = (await Promise.all([sending, hashing]))[0].offset;
           } catch (e) {
             await hashing.catch(() => {});
