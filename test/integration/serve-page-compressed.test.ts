@@ -17,7 +17,7 @@ import { call, startServe, type Serve } from "../helpers/serve.ts";
 import { readArchive } from "../../src/serve/page/archive.js";
 
 // globals of the page, used only inside page.evaluate callbacks (this file is typed for Bun, not the DOM)
-declare const document: any, window: any, localStorage: any;
+declare const document: any, window: any, localStorage: any, MutationObserver: any;
 
 const SHOTS = resolve(import.meta.dir, "../../test-output/screenshots");
 let reg: RunningRegistry;

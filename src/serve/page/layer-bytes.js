@@ -4,8 +4,9 @@
 //   FileBytes    a plain tarball: any range in any order; the PUT body is a File.slice, which
 //                chromium streams from disk (an ArrayBuffer body is copied to the network process).
 //   StreamBytes  a compressed tarball: read in order by one decompression pass; going back (a
-//                layer restarted, a reload) decompresses again from the start. It holds at most the
-//                last range read plus the one being read: a chunk or two, never a layer.
+//                layer restarted, a reload) decompresses again from the start. It holds the chunk
+//                being sent (a retry resends what the server lacks of it) and the next one, read
+//                ahead meanwhile: two chunks, never a layer.
 import { StreamReader, decompressed } from "./tar-stream.js";
 import { readBytes } from "./util.js";
 
@@ -24,8 +25,8 @@ export class FileBytes {
     return this.file.slice(start, end);
   }
 
-  /** Where reading `start` would begin from: the file seeks, so nothing to catch up on. */
-  behind() {
+  /** Bytes to decompress before `start` can be read: none, a file seeks. */
+  async behind() {
     return 0;
   }
 
@@ -38,27 +39,47 @@ export class StreamBytes {
     Object.assign(this, { file, format, size });
     this.sequential = true;
     this.reader = undefined;
-    this.last = undefined; // { start, bytes }: the last range read, for a retry of the same chunk
+    this.kept = []; // { start, bytes }: the range being sent (for a retry) and the one read ahead
+    this.ahead = undefined; // the next range, being decompressed while the current one is hashed and sent
+    this.passes = 0; // decompression passes started: one, plus one each time reading had to go back
   }
 
   open() {
+    this.passes++;
     this.reader?.cancel();
     this.reader = new StreamReader(decompressed(this.file, this.format), `${this.file.name ?? "the file"} (${this.format})`);
   }
 
-  /** How many bytes must be decompressed, and not sent, before `start` can be read ("catching up"). */
-  behind(start) {
-    const at = !this.reader || start < this.reader.pos ? 0 : this.reader.pos;
-    return this.cached(start) ? 0 : Math.max(0, start - at);
+  /** Waits for the read-ahead (a failed one is read again when needed, from the start). */
+  async settle() {
+    const a = this.ahead;
+    if (!a) return;
+    this.ahead = undefined;
+    await a.catch(() => {
+      this.reader?.cancel();
+      this.reader = undefined;
+    });
   }
 
-  cached(start) {
-    const l = this.last;
-    return l && start >= l.start && start < l.start + l.bytes.length;
+  keeps(at) {
+    return this.kept.find((k) => at >= k.start && at < k.start + k.bytes.length);
+  }
+
+  /** How many bytes must be decompressed, and not sent, before `start` can be read ("catching up"). */
+  async behind(start) {
+    await this.settle();
+    if (this.keeps(start)) return 0;
+    const at = !this.reader || start < this.reader.pos ? 0 : this.reader.pos;
+    return Math.max(0, start - at);
   }
 
   /** Decompresses up to `to` without keeping the bytes; onProgress(pos) now and then. */
   async seek(to, onProgress) {
+    await this.settle();
+    await this.skipTo(to, onProgress);
+  }
+
+  async skipTo(to, onProgress) {
     if (!this.reader || to < this.reader.pos) this.open();
     const rd = this.reader;
     while (rd.pos < to) {
@@ -67,24 +88,43 @@ export class StreamBytes {
     }
   }
 
-  async read(start, end, onProgress) {
-    const out = new Uint8Array(end - start);
-    let at = start;
-    if (this.cached(start)) {
-      const l = this.last;
-      const part = l.bytes.subarray(start - l.start, Math.min(end, l.start + l.bytes.length) - l.start);
-      out.set(part);
-      at += part.length;
+  /**
+   * The bytes from start to end. Ranges before `start` are let go (the upload never goes back past
+   * the chunk it sends), and the next range of the same length, up to `until`, is decompressed ahead.
+   */
+  async read(start, end, until = end) {
+    await this.settle();
+    this.kept = this.kept.filter((k) => k.start + k.bytes.length > start);
+    const bytes = await this.range(start, end);
+    if (end < until && !this.keeps(end)) {
+      this.ahead = this.range(end, Math.min(until, end + (end - start)));
+      this.ahead.catch(() => {}); // a failure is seen by the read that needs it
     }
-    if (at < end) {
-      await this.seek(at, onProgress);
+    return bytes;
+  }
+
+  async range(start, end) {
+    const whole = this.kept.find((k) => start >= k.start && end <= k.start + k.bytes.length);
+    if (whole) return whole.bytes.subarray(start - whole.start, end - whole.start);
+    const out = new Uint8Array(end - start);
+    for (let at = start; at < end; ) {
+      const k = this.keeps(at);
+      if (k) {
+        const part = k.bytes.subarray(at - k.start, Math.min(end, k.start + k.bytes.length) - k.start);
+        out.set(part, at - start);
+        at += part.length;
+        continue;
+      }
+      const stop = Math.min(end, ...this.kept.filter((x) => x.start > at).map((x) => x.start));
+      await this.skipTo(at);
       let o = at - start;
-      await this.reader.feed(end - at, (b) => {
+      await this.reader.feed(stop - at, (b) => {
         out.set(b, o);
         o += b.length;
       });
+      at = stop;
     }
-    this.last = { start, bytes: out };
+    this.kept.push({ start, bytes: out });
     return out;
   }
 
@@ -95,6 +135,7 @@ export class StreamBytes {
 
   close() {
     this.reader?.cancel();
-    this.reader = this.last = undefined;
+    this.reader = this.ahead = undefined;
+    this.kept = [];
   }
 }

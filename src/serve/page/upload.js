@@ -94,7 +94,7 @@ export class Upload {
 
   /** Brings the hasher from `from` to `to` by reading the file locally (nothing is sent). */
   async catchUp(h, l, from, to) {
-    for (let p = from; p < to; p += HASH_STEP) h.update(await this.src.read(l.offset + p, l.offset + Math.min(to, p + HASH_STEP)));
+    for (let p = from; p < to; p += HASH_STEP) h.update(await this.src.read(l.offset + p, l.offset + Math.min(to, p + HASH_STEP), l.offset + l.size));
   }
 
   /**
@@ -102,7 +102,7 @@ export class Upload {
    * nothing is sent meanwhile, and the page says it is catching up.
    */
   async reach(i, l, pos, sent) {
-    const behind = this.src.behind(l.offset + pos);
+    const behind = await this.src.behind(l.offset + pos);
     if (behind < 8 * 1024 * 1024) return;
     const from = l.offset + pos - behind;
     const to = pos ? "this layer's resume point" : "this layer";
@@ -137,7 +137,7 @@ export class Upload {
           // for a plain file the body is a slice of the File: chromium streams it from disk (an
           // ArrayBuffer body is copied to the network process and ran ~6× slower) while the same
           // bytes are hashed; for a compressed tarball it is the decompressed chunk that is hashed
-          const reading = this.src.read(l.offset + pos, l.offset + end);
+          const reading = this.src.read(l.offset + pos, l.offset + end, l.offset + l.size);
           const hashing = reading.then((d) => h.update(d));
           let now;
           try {
