@@ -6,7 +6,7 @@ import { chromium, type BrowserContext } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(): Promise<{ context: BrowserContext; profile: string; close(): Promise<void> }> {
   if (!Bun.which("chromium")) throw new Error("chromium is not installed; the test suite needs it (apt-get install -y chromium)");
   const profile = mkdtempSync(join(tmpdir(), "imgx-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -18,6 +18,7 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
   });
   return {
     context,
+    profile,
     async close() {
       await context.close().catch(() => {});
       rmSync(profile, { recursive: true, force: true });

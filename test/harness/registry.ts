@@ -20,6 +20,8 @@ export interface RunningRegistry {
   logPath: string;
   /** Its combined-format access log (stdout): one line for every request, auth refusals included. */
   accessLogPath: string;
+  /** The docker-registry process (benches read its CPU time from /proc). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -165,6 +167,7 @@ ${tls}${auth}${opts.schema1 ? "compatibility:\n  schema1:\n    enabled: true\n" 
     }
   }
   return {
+    pid: proc.pid,
     host,
     url,
     mode,
