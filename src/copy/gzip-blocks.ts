@@ -72,7 +72,11 @@ class BlockQueue {
     return this.inflight.length;
   }
   submit(block: Uint8Array<ArrayBuffer>, from?: { path: string; offset: number }): void {
-    this.inflight.push(this.p.run({ block, codec: this.codec, ...from }, [block.buffer]));
+    const done = this.p.run({ block, codec: this.codec, ...from }, [block.buffer]);
+    // a failure is seen by whoever awaits this block; the blocks after a failed one may fail too
+    // before drain() looks at them, and must not count as unhandled rejections meanwhile
+    done.catch(() => {});
+    this.inflight.push(done);
   }
   /** The oldest block's result; its input buffer is returned to the spares by `recycle`. */
   async next(): Promise<Done> {
