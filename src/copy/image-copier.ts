@@ -68,7 +68,7 @@ export async function copyManifest(ctx: CopyContext, data: ManifestData, names: 
   const layerMoves = m.layers.map((l, i) => {
     const plan = planLayer(lctx, l, family, config?.config.rootfs.diff_ids[i]);
     const key = `${l.digest}>${plan.recompress?.to ?? "keep"}`;
-    // compression already spreads one layer over every core (gzip-blocks.ts); layers compressed side by side only add memory
+    // compression already spreads one layer over every core (gzip-blocks.ts): two layers at a time (pipeline.ts), not more
     const limiter = plan.recompress && plan.recompress.to !== "none" ? ctx.gzipLimiter : ctx.limiter;
     return ctx.blobs.do(key, () => limiter.run(() => moveBlob(ctx, plan)));
   });
