@@ -69,10 +69,11 @@ function copyContext(source: ImageSource, sink: ImageSink, opts: CopyOptions, em
     compressLevel: opts.compressLevel,
     mountFrom: opts.mountFrom ?? source.mountFrom,
     limiter: new Limiter(Math.max(1, Math.min(opts.concurrency ?? 6, sink.caps.maxConcurrentWrites))),
-    // two layers compressed at once: while one waits on its upload (the registry hashing and
-    // storing it, the PUT that ends it), the other keeps the workers busy. push of the real-file
-    // corpus: 7.2–7.5 s instead of 7.8–8.3 s; a third added nothing; convert unchanged
-    gzipLimiter: new Limiter(2),
+    // into a registry, two layers are compressed at once: while one waits on its upload (the
+    // registry hashing and storing it, the PUT that ends it) the other keeps the workers busy. push
+    // of the real-file corpus: 7.2–7.5 s instead of 7.8–8.3 s; a third added nothing. Into local
+    // files it made no difference but took 10–20 MiB more memory, so one at a time there.
+    gzipLimiter: new Limiter(sink.caps.remote ? 2 : 1),
     blobs: opts.blobFlights ?? new SingleFlight<MovedBlob>(),
     cache: opts.blobInfoCache,
     retries: opts.retries,

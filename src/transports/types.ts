@@ -48,6 +48,8 @@ export interface ImageSource {
 export interface SinkCaps {
   /** Blobs the sink can take at once (a tar stream takes 1). */
   maxConcurrentWrites: number;
+  /** Blobs go over the network: a write also waits on the other end (it hashes and stores, then answers). */
+  remote?: boolean;
   /** Whether an index can be stored (docker-archive holds one image per name). */
   acceptsIndex: boolean;
   /** A tar entry header needs its size before the body: bodies of unknown size get spooled. */

@@ -26,7 +26,7 @@ export class RegistrySink implements ImageSink {
   ) {
     this.client = client;
     this.repo = ref.repository;
-    this.caps = { maxConcurrentWrites: opts.concurrency || 6, acceptsIndex: true, needsKnownSize: false, multiImage: false, referrers: true };
+    this.caps = { maxConcurrentWrites: opts.concurrency || 6, remote: true, acceptsIndex: true, needsKnownSize: false, multiImage: false, referrers: true };
   }
 
   get label(): string {
