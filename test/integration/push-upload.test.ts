@@ -52,7 +52,7 @@ async function readBack(repo: string, img: TinyImage): Promise<void> {
 describe("registry sink uploads", () => {
   test("caps are what the pipeline expects", async () => {
     const sink = await sinkFor("caps/app", { concurrency: 3 });
-    expect(sink.caps).toEqual({ maxConcurrentWrites: 3, acceptsIndex: true, needsKnownSize: false, multiImage: false, referrers: true });
+    expect(sink.caps).toEqual({ maxConcurrentWrites: 3, remote: true, acceptsIndex: true, needsKnownSize: false, multiImage: false, referrers: true });
     expect((await sinkFor("caps/app")).caps.maxConcurrentWrites).toBe(6);
   });
 
