@@ -123,6 +123,9 @@ async function timedPage(c: Ctx, tar: string, reg: RunningRegistry): Promise<Run
     // and network service: the upload's file reads and sends)
     process.stderr.write(`  chromium CPU s by process: ${[...browser1].map(([k, v]) => `${k} ${(v - (browser0.get(k) ?? 0)).toFixed(2)}`).join(", ")}\n`);
     const result = await page.textContent("[data-testid=result]");
+    // bytes of layer data the server received (resent bytes count twice): more than the layers means retries
+    const stats = (await (await fetch(new URL("/api/stats", url))).json()) as { receivedBytes: number };
+    process.stderr.write(`  imgx serve received ${(stats.receivedBytes / 2 ** 20).toFixed(0)} MiB of layer data\n`);
     if (!/sha256:[a-f0-9]{64}/.test(result ?? "")) throw new Error(`page upload failed: ${result}`);
   } finally {
     await browser.close();
