@@ -1,6 +1,6 @@
 // skopeo as the reference peer: what it reads back from a registry is what other tools will see.
 // A missing skopeo throws (tests fail, never skip).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -67,4 +67,22 @@ export async function skopeoCopy(src: string, dst: string, flags: CopyFlags = {}
   if (src.startsWith("docker://")) args.push(...authFlags("src-", flags.src ?? {}));
   if (dst.startsWith("docker://")) args.push(...authFlags("dest-", flags.dest ?? {}));
   await skopeo([...args, ...(flags.extra ?? []), src, dst]);
+}
+
+/**
+ * skopeo copies docker://REF (plain HTTP or unverified TLS) into `dir:` and each gzip layer is
+ * un-gzipped and hashed: what another client of the registry gets, as diff_ids, beside the diff_ids
+ * the pulled config lists. `dir` is left in place for further checks.
+ */
+export async function skopeoPulledDiffIds(ref: string, dir: string): Promise<{ layers: string[]; config: string[] }> {
+  await skopeo(["copy", "--src-tls-verify=false", `docker://${ref}`, `dir:${dir}`], { timeoutMs: 120_000 });
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+  const layers: string[] = [];
+  for (const l of manifest.layers) {
+    const h = new Bun.CryptoHasher("sha256");
+    for await (const c of Bun.file(join(dir, l.digest.slice(7))).stream().pipeThrough(new DecompressionStream("gzip"))) h.update(c);
+    layers.push(`sha256:${h.digest("hex")}`);
+  }
+  const config = JSON.parse(readFileSync(join(dir, manifest.config.digest.slice(7)), "utf8")).rootfs.diff_ids as string[];
+  return { layers, config };
 }

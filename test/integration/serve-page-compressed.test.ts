@@ -10,7 +10,7 @@ import { docker25Save, legacySave } from "../../fixtures/generate.ts";
 import { launchChromium } from "../harness/browser.ts";
 import { startCutProxy, type CutProxy } from "../harness/cut-proxy.ts";
 import { startRegistry, type RunningRegistry } from "../harness/registry.ts";
-import { skopeo } from "../harness/skopeo.ts";
+import { skopeoPulledDiffIds } from "../harness/skopeo.ts";
 import { tempDir } from "../helpers/imgx.ts";
 import { call, startServe, type Serve } from "../helpers/serve.ts";
 // @ts-ignore: the page's browser module (plain JS)
@@ -61,17 +61,9 @@ const received = async () => (await call(s, "GET", "/api/stats")).body.receivedB
 async function expectDiffIds(target: string, plainTar: string, name: string): Promise<void> {
   const [img] = await readArchive(Bun.file(plainTar));
   const want = img.config.rootfs.diff_ids as string[];
-  const out = at(`pulled-${name}`);
-  await skopeo(["copy", "--src-tls-verify=false", `docker://${target}`, `dir:${out}`], { timeoutMs: 120_000 });
-  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
-  const got: string[] = [];
-  for (const l of manifest.layers) {
-    const h = new Bun.CryptoHasher("sha256");
-    for await (const c of Bun.file(join(out, l.digest.slice(7))).stream().pipeThrough(new DecompressionStream("gzip"))) h.update(c);
-    got.push(`sha256:${h.digest("hex")}`);
-  }
-  expect(got).toEqual(want);
-  expect(JSON.parse(readFileSync(join(out, manifest.config.digest.slice(7)), "utf8")).rootfs.diff_ids).toEqual(want);
+  const pulled = await skopeoPulledDiffIds(target, at(`pulled-${name}`));
+  expect(pulled.layers).toEqual(want);
+  expect(pulled.config).toEqual(want);
 }
 
 /** The tags the registry holds for a repository ([] when the repository does not exist). */
