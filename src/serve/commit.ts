@@ -1,3 +1,4 @@
+import { putManifestBytes } from "../transports/registry/manifest-put.ts";
 import { sha256Bytes, type Digest } from "../core/digest.ts";
 import { ImgxError, q } from "../core/errors.ts";
 import { MT, layerMediaType, manifestMediaType, type Family } from "../core/media-types.ts";
@@ -106,18 +107,7 @@ export async function checkImage(client: RegistryClient, repo: string, subject: 
 
 /** PUTs a manifest (or index) under `ref`, a tag or its own digest, and checks the digest the registry stored. */
 export async function putManifest(client: RegistryClient, repo: string, ref: string, m: CheckedManifest, subject: string): Promise<void> {
-  const res = await client.fetch(`/v2/${repo}/manifests/${ref}`, {
-    method: "PUT",
-    headers: { "content-type": m.mediaType, "content-length": String(m.bytes.length) },
-    body: m.bytes,
-    repo,
-    actions: ["pull", "push"],
-    idempotent: true,
-  });
-  if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await registryError(res, "push manifest", subject);
-  await res.body?.cancel();
-  const got = res.headers.get("docker-content-digest");
-  if (got && got !== m.digest) throw new ImgxError("DIGEST_MISMATCH", `Cannot push manifest ${q(subject)}: the registry stored ${q(got)}, we sent ${q(m.digest)}`);
+  await putManifestBytes(client, repo, ref, m, subject);
 }
 
 /** What a layer became when gzipped here: this process's sessions first, then the cache imgx push fills. */

@@ -1,5 +1,6 @@
+import { putManifestBytes } from "./manifest-put.ts";
 import type { ImageName } from "../../core/reference.ts";
-import { ImgxError, isImgxError, isIntegrityError, q } from "../../core/errors.ts";
+import { isImgxError, isIntegrityError } from "../../core/errors.ts";
 import type { Digest } from "../../core/digest.ts";
 import { parseManifestBytes, type Descriptor } from "../../core/manifest.ts";
 import { referrerDescriptor } from "../../core/referrers.ts";
@@ -86,22 +87,11 @@ export class RegistrySink implements ImageSink {
     const refs = top && names.length ? [...new Set(names.map((n) => n.tag))] : [desc.digest];
     for (const r of refs) {
       const subject = `${this.ref.registry}/${this.repo}${r.startsWith("sha256:") ? "@" : ":"}${r}`;
-      const res = await this.client.fetch(`/v2/${this.repo}/manifests/${r}`, {
-        method: "PUT",
-        headers: { "content-type": desc.mediaType, "content-length": String(bytes.length) },
-        body: bytes,
-        repo: this.repo,
-        actions: ["pull", "push"],
-        idempotent: true,
-      });
-      if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await registryError(res, "push manifest", subject);
-      await res.body?.cancel();
-      const got = res.headers.get("docker-content-digest");
-      if (got && got !== desc.digest) throw new ImgxError("DIGEST_MISMATCH", `Cannot push manifest ${q(subject)}: the registry stored ${q(got)}, we sent ${q(desc.digest)}`);
+      const headers = await putManifestBytes(this.client, this.repo, r, { mediaType: desc.mediaType, bytes, digest: desc.digest }, subject);
       // A registry with the referrers API confirms the artifact's subject with OCI-Subject; one
       // without it (distribution 2.8) needs the fallback tag updated, one writer per subject at a time.
       const refersTo = r === refs[0] ? subjectIn(bytes) : undefined;
-      if (refersTo && !res.headers.get("oci-subject")) {
+      if (refersTo && !headers.get("oci-subject")) {
         const parsed = parseManifestBytes(bytes, `manifest ${subject}`, desc.mediaType);
         const prev = this.tagUpdates.get(refersTo) ?? Promise.resolve();
         const next = prev.catch(() => {}).then(() => addToReferrersTag(this.client, this.repo, refersTo, referrerDescriptor(desc, parsed)));
